@@ -1,0 +1,128 @@
+"""`python run_all.py`: regenerate the paper's tables (train, sample, score, report)."""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from arae.benchmark import BENCHMARKS, BenchmarkSpec
+from arae.errors import ConfigError, SuiteError
+from arae.io import atomic_write_json
+
+PRESETS = ("smoke", "small", "paper")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="run_all.py", description=__doc__,
+        epilog="Examples:\n  python run_all.py --preset smoke\n"
+               "  python run_all.py -b snli_generation --preset small --seeds 3 --out runs/small\n"
+               "  python run_all.py -b 'snli_*' --set train.steps=500 --set data=~/my_corpus\n"
+               "  python run_all.py --report-only --out runs/small",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--list", action="store_true", help="list the benchmarks (name and title) and exit")
+    p.add_argument("-b", "--benchmark", action="append", metavar="NAME",
+                   help="benchmark name or glob, repeatable (default: all)")
+    p.add_argument("--preset", choices=PRESETS, default="smoke",
+                   help="smoke: CPU minutes, plumbing check; small: CPU-sized, meaningful; paper: the paper's "
+                        "data and settings, for a GPU (default: smoke)")
+    p.add_argument("--seeds", type=int, metavar="N", help="seeds per row (default: the preset's)")
+    p.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs/)")
+    p.add_argument("--data-dir", help="folder with the datasets (default: $ARAE_DATA_DIR, else ~/.cache/arae/data)")
+    p.add_argument("--download", metavar="DATASET", action="append",
+                   help="download a dataset (snli, yelp_shen, yelp_references, mnist) into the data folder first")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: cuda if available")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value for every selected run, e.g. train.steps=200; "
+                        "data=PATH trains on a folder with train.txt/valid.txt/test.txt")
+    p.add_argument("--force", action="store_true", help="re-run runs that are finished or have checkpoints")
+    p.add_argument("--report-only", action="store_true", help="only rebuild summary.csv and the report from the records")
+    return p
+
+
+def select(patterns: list[str] | None) -> list[BenchmarkSpec]:
+    names = BENCHMARKS.names()
+    if not patterns:
+        return [BENCHMARKS.get(n) for n in names]
+    chosen = []
+    for pattern in patterns:
+        matched = fnmatch.filter(names, pattern) if any(c in pattern for c in "*?[") else [pattern]
+        if not matched:
+            raise ConfigError(f"no benchmark matches {pattern!r} (known: {', '.join(names)})")
+        chosen += [BENCHMARKS.get(n) for n in matched if BENCHMARKS.get(n) not in chosen]
+    return chosen
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+def write_report(out: Path) -> None:
+    from arae.results import collect_runs, write_summary_csv
+    from reports.render import render_report
+    write_summary_csv(out, collect_runs(out))
+    folder = render_report(out)
+    print(f"report: {folder / 'index.html'} and {folder / 'summary.md'}; table: {out / 'summary.csv'}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    import baselines  # noqa: F401  (registers the baselines)
+    import benchmarks  # noqa: F401  (registers the benchmark specs)
+    from arae.data import download, resolve_data_dir
+    from arae.runner import execute, plan_runs
+
+    if args.list:
+        for name in BENCHMARKS.names():
+            print(f"{name}\t{BENCHMARKS.get(name).title}")
+        return 0
+    if args.report_only:
+        write_report(args.out)
+        return 0
+    if args.seeds is not None and args.seeds < 1:
+        raise ConfigError("--seeds must be at least 1")
+    data_dir = resolve_data_dir(args.data_dir)
+    for name in args.download or []:
+        download(name, data_dir)
+    specs, device = select(args.benchmark), resolve_device(args.device)
+    plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides)
+    for spec in specs:
+        first = next(p for p in plans if p.spec is spec)
+        atomic_write_json(args.out / spec.name / "benchmark.json", spec.record(args.preset, first.metric_names))
+
+    outcomes, began = {}, time.perf_counter()
+    for i, plan in enumerate(plans, 1):
+        print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}", file=sys.stderr, flush=True)
+        outcomes[plan.name] = outcome = execute(plan, data_dir, device, force=args.force)
+        if outcome == "failed":
+            from arae.io import read_json
+            print(f"[{plan.name}] FAILED: {read_json(plan.dir / 'status.json')['error']}", file=sys.stderr)
+        elif outcome in ("skipped", "locked"):
+            print(f"[{plan.name}] {'already done' if outcome == 'skipped' else 'being run by another process'}",
+                  file=sys.stderr)
+    write_report(args.out)
+    failed = [n for n, o in outcomes.items() if o == "failed"]
+    print(f"{len(plans)} runs in {time.perf_counter() - began:.0f}s: "
+          + ", ".join(f"{sum(o == k for o in outcomes.values())} {k}" for k in ("done", "skipped", "locked", "failed")),
+          file=sys.stderr)
+    if failed:
+        print("failed runs: " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except SuiteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished work is kept; re-run the same command to resume from the last checkpoint",
+              file=sys.stderr)
+        return 130

@@ -1,0 +1,73 @@
+"""Length-bucketed batches addressed by a global step index.
+
+Batch i is a pure function of (sentences, batch size, seed, i): the epoch is i // batches_per_epoch
+and each epoch has its own seeded order, so a resumed run sees exactly the batches an uninterrupted
+run would, without storing iterator state. Within a batch sentences have similar lengths, so
+packed LSTMs waste little work on padding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
+
+
+@dataclass
+class Batch:
+    src: torch.Tensor      # (B, T) <bos> w1 .. wn, padded
+    tgt: torch.Tensor      # (B, T) w1 .. wn <eos>, padded
+    lengths: torch.Tensor  # (B,) n + 1, on the CPU as pack_padded_sequence wants
+
+    def to(self, device: torch.device) -> "Batch":
+        return Batch(self.src.to(device, non_blocking=True), self.tgt.to(device, non_blocking=True), self.lengths)
+
+    def __len__(self) -> int:
+        return self.src.size(0)
+
+
+def collate(encoded: list[list[int]]) -> Batch:
+    lengths = torch.tensor([len(s) + 1 for s in encoded])
+    src = torch.full((len(encoded), int(lengths.max())), PAD_ID, dtype=torch.long)
+    tgt = torch.full_like(src, PAD_ID)
+    for row, ids in enumerate(encoded):
+        src[row, : len(ids) + 1] = torch.tensor([BOS_ID, *ids])
+        tgt[row, : len(ids) + 1] = torch.tensor([*ids, EOS_ID])
+    return Batch(src, tgt, lengths)
+
+
+class BucketBatcher:
+    def __init__(self, encoded: list[list[int]], batch_size: int, seed: int):
+        if not encoded:
+            raise ValueError("no sentences to batch")
+        self.encoded, self.batch_size, self.seed = encoded, batch_size, seed
+        self.batches_per_epoch = max(1, len(encoded) // batch_size)
+        self._epoch, self._chunks = -1, []
+
+    def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
+        """Shuffle, stable-sort by length (so equal lengths stay shuffled), cut, shuffle the cuts."""
+        rng = np.random.default_rng([self.seed, epoch])
+        order = rng.permutation(len(self.encoded))
+        lengths = np.array([len(self.encoded[i]) for i in order])
+        order = order[np.argsort(lengths, kind="stable")]
+        n = self.batches_per_epoch * self.batch_size
+        start = rng.integers(0, len(order) - n + 1)  # a different remainder is left out each epoch
+        chunks = np.split(order[start : start + n], self.batches_per_epoch)
+        return [chunks[i] for i in rng.permutation(len(chunks))]
+
+    def _chunks_for(self, epoch: int) -> list[np.ndarray]:
+        if epoch != self._epoch:
+            self._epoch, self._chunks = epoch, self._epoch_chunks(epoch)
+        return self._chunks
+
+    def batch(self, step: int) -> Batch:
+        epoch, index = divmod(step, self.batches_per_epoch)
+        return collate([self.encoded[i] for i in self._chunks_for(epoch)[index]])
+
+    def random_batch(self, step: int, draw: int) -> Batch:
+        """A batch of the current epoch picked at random, seeded by (step, draw): the critic's real batches."""
+        chunks = self._chunks_for(step // self.batches_per_epoch)
+        pick = np.random.default_rng([self.seed, step, draw, 1]).integers(len(chunks))
+        return collate([self.encoded[i] for i in chunks[pick]])

@@ -1,0 +1,57 @@
+"""ARAE for text generation: autoencoder + latent WGAN-GP whose critic also regularises the encoder."""
+from __future__ import annotations
+
+import torch
+
+from arae.data.batching import BucketBatcher
+from arae.models import MODELS
+from arae.models.method import Method
+from arae.models.mlp import Critic, Generator
+from arae.models.seq2seq import Seq2Seq
+from arae.training.steps import ae_step, critic_step, encoder_adversarial_step, generator_step
+
+
+def build_autoencoder(vocab_size: int, m: dict, n_decoders: int = 1) -> Seq2Seq:
+    return Seq2Seq(vocab_size, m["emsize"], m["nhidden"], m["nlayers"], m["noise_r"], n_decoders)
+
+
+@MODELS.register("arae")
+class ARAE(Method):
+    def __init__(self, vocab, cfg, device):
+        super().__init__(vocab, cfg, device)
+        m, t = cfg["model"], cfg["train"]
+        self.ae = build_autoencoder(len(vocab), m).to(device)
+        self.gen = Generator(m["z_size"], m["nhidden"], m["arch_g"]).to(device)
+        self.critic = Critic(m["nhidden"], m["arch_d"]).to(device)
+        self.nets = {"ae": self.ae, "gen": self.gen, "critic": self.critic}
+        betas = (t["beta1"], 0.999)
+        self.optims = {"ae": torch.optim.SGD(self.ae.parameters(), lr=t["lr_ae"]),
+                       "gen": torch.optim.Adam(self.gen.parameters(), lr=t["lr_gan_g"], betas=betas),
+                       "critic": torch.optim.Adam(self.critic.parameters(), lr=t["lr_gan_d"], betas=betas)}
+
+    def train_step(self, step: int, batcher: BucketBatcher) -> dict[str, torch.Tensor]:
+        """One official iteration: 1 AE step, k critic steps, 1 encoder-adversarial step, 1 generator step."""
+        m, t, dev = self.cfg["model"], self.cfg["train"], self.device
+        if step > 0 and step % t["anneal_every"] == 0:
+            self.ae.noise_r *= m["noise_anneal"]
+        loss_ae = ae_step(self.ae, self.optims["ae"], batcher.batch(step).to(dev), t["clip"])
+        for k in range(t["critic_iters"]):
+            w_dist, penalty = critic_step(self.ae, self.gen, self.critic, self.optims["critic"],
+                                          batcher.random_batch(step, k).to(dev), m["z_size"], t["gp_lambda"])
+        real_score = torch.zeros((), device=dev)
+        if t["grad_lambda"] > 0:
+            real_score = encoder_adversarial_step(self.ae, self.critic, self.optims["ae"],
+                                                  batcher.random_batch(step, t["critic_iters"]).to(dev),
+                                                  t["grad_lambda"], t["clip"])
+        fake_score = generator_step(self.gen, self.critic, self.optims["gen"], t["batch_size"], m["z_size"], dev)
+        return {"loss_ae": loss_ae, "w_dist": w_dist, "gp": penalty,
+                "critic_real": real_score, "critic_fake": fake_score, "noise_r": self.ae.noise_r}
+
+    def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
+        """Greedy decoding of generator codes from z ~ N(0, I), as the paper and the official code do."""
+        m, e = self.cfg["model"], self.cfg["eval"]
+
+        def make_ids(b: int) -> torch.Tensor:
+            z = torch.randn(b, m["z_size"], generator=generator).to(self.device)
+            return self.ae.generate(self.gen(z), self.cfg["data"]["maxlen"])
+        return self._decode_batches(n, e["sample_batch"], make_ids)

@@ -1,0 +1,53 @@
+"""The MLPs of the official code: generator (MLP_G) and critic (MLP_D), built from "300-300" strings."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def parse_arch(arch: str) -> list[int]:
+    return [int(h) for h in arch.split("-") if h]
+
+
+def _init_official(module: nn.Module) -> None:
+    """N(0, 0.02) weights and zero biases for every layer with weights, BatchNorm included, as the official
+    init_weights does (it loops over all layers; BatchNorm's scale therefore starts near zero)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.BatchNorm1d)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            nn.init.zeros_(layer.bias)
+
+
+class Generator(nn.Module):
+    """z -> [Linear, BatchNorm, ReLU]* -> Linear -> code. No tanh: the official text code has none."""
+
+    def __init__(self, z_size: int, out_size: int, arch: str):
+        super().__init__()
+        layers, width = [], z_size
+        for h in parse_arch(arch):
+            layers += [nn.Linear(width, h), nn.BatchNorm1d(h, eps=1e-5, momentum=0.1), nn.ReLU()]
+            width = h
+        self.net = nn.Sequential(*layers, nn.Linear(width, out_size))
+        _init_official(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class Critic(nn.Module):
+    """code -> Linear, LeakyReLU, then [Linear, BatchNorm, LeakyReLU]* -> Linear -> one score per code."""
+
+    def __init__(self, in_size: int, arch: str):
+        super().__init__()
+        layers, width = [], in_size
+        for i, h in enumerate(parse_arch(arch)):
+            layers.append(nn.Linear(width, h))
+            if i > 0:
+                layers.append(nn.BatchNorm1d(h, eps=1e-5, momentum=0.1))
+            layers.append(nn.LeakyReLU(0.2))
+            width = h
+        self.net = nn.Sequential(*layers, nn.Linear(width, 1))
+        _init_official(self)
+
+    def forward(self, code: torch.Tensor) -> torch.Tensor:
+        return self.net(code).squeeze(1)

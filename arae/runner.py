@@ -1,0 +1,210 @@
+"""Plan runs -> skip finished -> train / sample / score -> write records. One run = one folder.
+
+A run folder is keyed by a hash of (benchmark, version, row, model, resolved config, seed, metrics),
+so a finished run is skipped and an interrupted one resumes from what it left: the checkpoint,
+the samples file, and one file per finished metric.
+"""
+from __future__ import annotations
+
+import fcntl
+import functools
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from arae.benchmark import BenchmarkSpec, Row
+from arae.config import apply_overrides, config_hash, deep_merge
+from arae.data import build_corpus
+from arae.data.batching import BucketBatcher
+from arae.data.vocab import Vocab
+from arae.envinfo import environment
+from arae.errors import SuiteError
+from arae.io import atomic_write_json, atomic_write_text, read_json
+from arae.metrics import METRICS, EvalContext, flavoured_name
+from arae.models import MODELS
+from arae.seeding import derive_seed, seed_everything
+from arae.training.loop import train
+
+RESULT_FILES = ("checkpoint.pt", "scalars.jsonl", "samples", "metrics", "metrics_work", "result.json", "error.log")
+
+
+@dataclass
+class RunPlan:
+    spec: BenchmarkSpec
+    row: Row
+    preset: str
+    seed_index: int
+    seed: int
+    config: dict
+    hash: str
+    dir: Path
+
+    @property
+    def name(self) -> str:
+        return f"{self.spec.name}/{self.row.name}/seed{self.seed_index}"
+
+    @property
+    def metric_names(self) -> dict[str, str]:
+        params = {"order": self.config["eval"]["ngram_order"]}
+        return {m.metric: flavoured_name(m.metric, params) for m in self.spec.metrics}
+
+
+def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: Path,
+              overrides: list[str]) -> list[RunPlan]:
+    plans = []
+    for spec in specs:
+        p = spec.presets[preset]
+        for row in spec.rows_for(preset):
+            cfg = deep_merge(deep_merge(p.config, p.row_overrides.get(row.name, {})), row.overrides)
+            cfg = apply_overrides(cfg, overrides)
+            for k in range(seeds or p.seeds):
+                seed = derive_seed(spec.base_seed, spec.name, row.name, k)
+                key = config_hash({"benchmark": spec.name, "version": spec.version, "row": row.name,
+                                   "model": row.model, "config": cfg, "seed": seed,
+                                   "metrics": [m.metric for m in spec.metrics]})
+                plans.append(RunPlan(spec, row, preset, k, seed, cfg, key,
+                                     out / spec.name / row.name / f"seed{k}-{key[:8]}"))
+    return plans
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_status(run_dir: Path, state: str, error: str | None = None) -> None:
+    atomic_write_json(run_dir / "status.json", {"state": state, "error": error, "updated": _now()})
+
+
+def read_status(run_dir: Path) -> str | None:
+    try:
+        return read_json(run_dir / "status.json")["state"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class RunLock:
+    """An exclusive lock on a run folder, so two processes never run the same run at once."""
+
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / ".lock"
+
+    def __enter__(self) -> bool:
+        self.file = open(self.path, "w")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_corpus(name: str, path: str | None, data_dir: str, maxlen: int, lowercase: bool):
+    return build_corpus(name, path or data_dir, maxlen=maxlen, lowercase=lowercase)
+
+
+def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = False) -> str:
+    """Runs one plan to completion; returns "done", "skipped", "locked" or "failed" (reason in status.json)."""
+    plan.dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(plan.dir) as locked:
+        if not locked:
+            return "locked"
+        if read_status(plan.dir) == "done" and (plan.dir / "result.json").exists() and not force:
+            return "skipped"
+        if force:
+            for name in RESULT_FILES:
+                shutil.rmtree(plan.dir / name, ignore_errors=True) if (plan.dir / name).is_dir() \
+                    else (plan.dir / name).unlink(missing_ok=True)
+        atomic_write_json(plan.dir / "run.json", {
+            "benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
+            "model": plan.row.model, "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
+            "hash": plan.hash, "config": plan.config, "metric_flavours": list(plan.metric_names.values())})
+        atomic_write_json(plan.dir / "env.json", environment(device))
+        write_status(plan.dir, "running")
+        try:
+            result = run_one(plan, data_dir, device)
+        except KeyboardInterrupt:
+            write_status(plan.dir, "interrupted", "stopped by the user; re-run the same command to resume")
+            raise
+        except SuiteError as err:
+            write_status(plan.dir, "failed", str(err))
+            return "failed"
+        except Exception as err:  # a crash in one run must not stop the others; the traceback is kept
+            atomic_write_text(plan.dir / "error.log", traceback.format_exc())
+            write_status(plan.dir, "failed", f"{type(err).__name__}: {err} (traceback in {plan.dir / 'error.log'})")
+            return "failed"
+        atomic_write_json(plan.dir / "result.json", result)
+        write_status(plan.dir, "done")
+        return "done"
+
+
+def log(plan: RunPlan, message: str) -> None:
+    print(f"[{plan.name}] {message}", file=sys.stderr, flush=True)
+
+
+def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
+    cfg, run_dir = plan.config, plan.dir
+    d = cfg["data"]
+    corpus = _load_corpus(d["corpus"], d["path"], str(data_dir), d["maxlen"], d["lowercase"])
+    seed_everything(plan.seed)
+    vocab = Vocab.build(corpus.train, d["vocab_size"])
+    batcher = BucketBatcher([vocab.encode(s) for s in corpus.train], cfg["train"]["batch_size"], plan.seed)
+    method = MODELS.get(plan.row.model)(vocab, cfg, device)
+    method.prepare(corpus.train, batcher)
+
+    timing = {}
+    if method.trains:
+        timing |= train(method, batcher, cfg, run_dir, report=functools.partial(log, plan))
+        log(plan, f"training throughput: {timing['train_sentences_per_sec']} sentences/s")
+    samples, timing["sample_seconds"] = _samples(plan, method)
+    metrics, timing["metric_seconds"] = _metrics(plan, samples, corpus, vocab)
+    timing["wall_seconds"] = round(sum(timing.get(k) or 0 for k in ("train_seconds", "sample_seconds", "metric_seconds")), 3)
+    return {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
+            "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
+            "metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
+            "data": {**corpus.description, "vocab_size": len(vocab)}, "timing": timing}
+
+
+def _samples(plan: RunPlan, method) -> tuple[list[str], float]:
+    """Generates the samples once; a resumed run reads them back instead of generating again."""
+    path, meta_path = plan.dir / "samples" / "samples.txt", plan.dir / "samples" / "meta.json"
+    if path.exists() and meta_path.exists():
+        return path.read_text(encoding="utf-8").split("\n")[:-1], read_json(meta_path)["seconds"]
+    began = time.perf_counter()
+    generator = torch.Generator().manual_seed(derive_seed(plan.seed, "samples"))
+    samples = [" ".join(s) for s in method.sample(plan.config["eval"]["n_samples"], generator)]
+    seconds = round(time.perf_counter() - began, 3)
+    atomic_write_text(path, "".join(s + "\n" for s in samples))
+    atomic_write_json(meta_path, {"n": len(samples), "seconds": seconds})
+    log(plan, f"{len(samples)} samples in {seconds:.1f}s")
+    return samples, seconds
+
+
+def _metrics(plan: RunPlan, samples: list[str], corpus, vocab: Vocab) -> tuple[dict, float]:
+    """Each metric is stored in its own file as soon as it is computed; finished ones are not recomputed."""
+    ctx = EvalContext(samples=samples, train_text=[" ".join(s) for s in corpus.train],
+                      eval_text=[" ".join(s) for s in corpus.test], vocab_words=vocab.words,
+                      workdir=plan.dir / "metrics_work", params={"order": plan.config["eval"]["ngram_order"]})
+    results, total = {}, 0.0
+    for metric, name in plan.metric_names.items():
+        path = plan.dir / "metrics" / f"{name}.json"
+        if not path.exists():
+            began = time.perf_counter()
+            value = METRICS.get(metric)(ctx).to_dict()
+            value["seconds"] = round(time.perf_counter() - began, 3)
+            atomic_write_json(path, value)
+            shown = value["value"] if value["value"] is not None else f"missing ({value['missing_reason']})"
+            log(plan, f"{name} = {shown}")
+        record = read_json(path)
+        total += record.pop("seconds", 0.0)
+        results[name] = record
+    shutil.rmtree(ctx.workdir, ignore_errors=True)
+    return results, round(total, 3)

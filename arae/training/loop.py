@@ -1,0 +1,68 @@
+"""The training loop, shared by ARAE and the baselines: steps, logging, divergence check, checkpoints."""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from arae.data.batching import BucketBatcher
+from arae.errors import DivergenceError
+from arae.io import append_jsonl, atomic_write_text, read_jsonl
+from arae.models.method import Method
+from arae.training.checkpoint import load_checkpoint, restore_rng, save_checkpoint
+
+
+def total_steps(cfg: dict, batcher: BucketBatcher) -> int:
+    t = cfg["train"]
+    return t["epochs"] * batcher.batches_per_epoch if t.get("epochs") else t["steps"]
+
+
+def autocast_for(cfg: dict, device: torch.device):
+    """bf16 autocast on CUDA when train.amp == "bf16"; full precision otherwise (always on CPU)."""
+    if cfg["train"]["amp"] == "bf16" and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def train(method: Method, batcher: BucketBatcher, cfg: dict, run_dir: Path,
+          report: Callable[[str], None] = print) -> dict:
+    t, ckpt_path, scalars_path = cfg["train"], run_dir / "checkpoint.pt", run_dir / "scalars.jsonl"
+    steps, start, seconds_before = total_steps(cfg, batcher), 0, 0.0
+    if ckpt_path.exists():
+        state = load_checkpoint(ckpt_path, cfg)
+        method.load_state_dict(state["method"])
+        restore_rng(state)
+        start, seconds_before = state["step"], state["train_seconds"]
+        kept = [r for r in read_jsonl(scalars_path) if r["step"] <= start]  # drop lines logged after it
+        atomic_write_text(scalars_path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+        report(f"resuming from step {start}/{steps} ({ckpt_path})")
+    began = time.perf_counter()
+
+    for step in range(start, steps):
+        # forward / backward / update: one iteration of the method
+        with autocast_for(cfg, method.device):
+            losses = method.train_step(step, batcher)
+        done, elapsed = step + 1, time.perf_counter() - began
+        # logging: the only place losses become numbers (a host sync on GPU)
+        if done % t["log_every"] == 0 or done == steps:
+            values = {k: float(v) for k, v in losses.items()}
+            bad = [k for k, v in values.items() if not math.isfinite(v)]
+            if bad:
+                raise DivergenceError(f"training diverged at step {done}: {', '.join(bad)} not finite ({values})")
+            append_jsonl(scalars_path, {"step": done, "seconds": round(seconds_before + elapsed, 3), **values})
+            rate = (done - start) / max(elapsed, 1e-9)
+            shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
+            report(f"step {done}/{steps} {rate:.2f} it/s eta {(steps - done) / rate:.0f}s {shown}")
+        # checkpoint: everything needed to continue exactly from here
+        if done % t["checkpoint_every"] == 0 or done == steps:
+            save_checkpoint(ckpt_path, step=done, config=cfg, method_state=method.state_dict(),
+                            train_seconds=seconds_before + elapsed)
+
+    seconds = seconds_before + time.perf_counter() - began  # training time only, summed over resumes
+    return {"train_steps": steps, "train_seconds": round(seconds, 3),
+            "train_sentences_per_sec": round(steps * method.sentences_per_step / seconds, 1) if steps else None}

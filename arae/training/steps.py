@@ -1,0 +1,72 @@
+"""The ARAE training steps, one short function each (the official lang/train.py, June 2018).
+
+Signs follow the official code: the critic minimises f(real) - f(fake) + GP, the generator
+minimises f(fake), and the encoder maximises f(real) with its gradient scaled by grad_lambda,
+so real codes are pulled towards the generator's distribution. Losses are returned as tensors:
+turning them into numbers (a host sync) is the logger's job.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from arae.data.batching import Batch
+from arae.models.mlp import Critic, Generator
+from arae.models.seq2seq import Seq2Seq
+
+
+def ae_step(ae: Seq2Seq, opt_ae, batch: Batch, clip: float, decoder: int = 0) -> torch.Tensor:
+    ae.train()
+    opt_ae.zero_grad(set_to_none=True)
+    loss = ae.reconstruction_loss(batch.src, batch.tgt, batch.lengths, noise=True, decoder=decoder)
+    loss.backward()
+    nn.utils.clip_grad_norm_(ae.parameters(), clip)
+    opt_ae.step()
+    return loss.detach()
+
+
+def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    alpha = torch.rand(real.size(0), 1, device=real.device)
+    points = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    grads, = torch.autograd.grad(critic(points).mean(), points, create_graph=True)
+    return ((grads.norm(2, dim=1) - 1) ** 2).mean()
+
+
+def critic_step(ae: Seq2Seq, gen: Generator, critic: Critic, opt_d, batch: Batch,
+                z_size: int, gp_lambda: float) -> tuple[torch.Tensor, torch.Tensor]:
+    critic.train()
+    gen.train()
+    opt_d.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        real = ae.encode(batch.src, batch.lengths)
+        fake = gen(torch.randn(len(batch), z_size, device=real.device))
+    wasserstein = critic(real).mean() - critic(fake).mean()
+    penalty = gradient_penalty(critic, real, fake)
+    (wasserstein + gp_lambda * penalty).backward()
+    opt_d.step()
+    return -wasserstein.detach(), penalty.detach()
+
+
+def encoder_adversarial_step(ae: Seq2Seq, critic: Critic, opt_ae, batch: Batch,
+                             grad_lambda: float, clip: float) -> torch.Tensor:
+    ae.train()
+    critic.train()
+    opt_ae.zero_grad(set_to_none=True)
+    real = ae.encode(batch.src, batch.lengths)
+    real.register_hook(lambda grad: grad * grad_lambda)
+    score = critic(real).mean()
+    (-score).backward()
+    nn.utils.clip_grad_norm_(ae.parameters(), clip)
+    opt_ae.step()
+    return score.detach()
+
+
+def generator_step(gen: Generator, critic: Critic, opt_g, batch_size: int, z_size: int,
+                   device: torch.device) -> torch.Tensor:
+    gen.train()
+    critic.train()
+    opt_g.zero_grad(set_to_none=True)
+    score = critic(gen(torch.randn(batch_size, z_size, device=device))).mean()
+    score.backward()
+    opt_g.step()
+    return score.detach()

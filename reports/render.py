@@ -1,0 +1,204 @@
+"""Render `<out>/report/` (index.html, <benchmark>.html, summary.md) from result records only.
+
+Everything here is formatting: numbers come from arae.results, so the HTML page, the markdown
+summary and summary.csv always agree. Templates autoescape, so text from data or models
+(samples, errors, notes) can never inject markup.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from arae.io import atomic_write_text, read_jsonl
+from arae.results import (CellStat, RunRecord, check_claims, collect_runs, latest_runs,
+                          load_benchmark_specs, summarize, write_summary_csv)
+
+TEMPLATES = Path(__file__).parent / "templates"
+ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "cpu", "device",
+              "threads")
+N_SAMPLES = 10
+ARROWS = {"lower": "↓", "higher": "↑"}
+
+
+def fmt(x: float | None, signed: bool = False) -> str:
+    """Short human number: 3 significant digits below 1, two decimals up to 100, one above."""
+    if x is None:
+        return "—"
+    spec = ".1f" if abs(x) >= 100 else ".2f" if abs(x) >= 1 else ".3g"
+    return format(x, ("+" if signed else "") + spec)
+
+
+def _number(x) -> float | None:
+    ok = isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    return float(x) if ok else None
+
+
+def _mean_of(dicts: list[dict], key: str) -> float | None:
+    values = [x for x in (_number(d.get(key)) for d in dicts) if x is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _distinct(dicts: list[dict]) -> list[dict]:
+    """Unique non-empty dicts in first-seen order (e.g. the data description of every run)."""
+    seen: dict[str, dict] = {}
+    for d in dicts:
+        if d:
+            seen.setdefault(json.dumps(d, sort_keys=True, default=str), d)
+    return list(seen.values())
+
+
+def _cell(stat: CellStat | None, metric: dict, paper, footnotes: list[str]) -> dict:
+    """One row x metric cell; a seed without a value gets a numbered footnote with its reason."""
+    reasons = [f"seed {seed}: {why}" for seed, why in stat.missing] if stat else ["no runs"]
+    mean, paper = (stat.mean if stat else None), _number(paper)
+    delta = mean - paper if mean is not None and paper is not None else None
+    tone = ""
+    if delta and metric["direction"] in ARROWS:
+        tone = "better" if (delta < 0) == (metric["direction"] == "lower") else "worse"
+    if reasons:
+        footnotes.append("; ".join(reasons))
+    ci = stat.ci95 if stat else None
+    return {"metric": metric["label"], "paper": "—" if paper is None else f"{paper:g}",
+            "missing": mean is None, "n": stat.n if stat else 0,
+            "ours": fmt(mean) + (f" ± {fmt(ci)}" if ci is not None else ""),
+            "delta": "—" if delta is None else fmt(delta, signed=True), "tone": tone,
+            "reason": "; ".join(reasons), "note": len(footnotes) if reasons else None}
+
+
+def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], metrics: list[dict],
+           footnotes: list[str]) -> dict:
+    """The paper's table for one (version, preset): paper | ours | delta, plus its claims."""
+    by_key = {(c.row, c.metric): c for c in cells}
+    paper = spec.get("paper", {})
+    body = [{"label": r["label"], "cells": [
+        _cell(by_key.get((r["name"], m["name"])), m, paper.get(r["name"], {}).get(m["name"]),
+              footnotes) for m in metrics]} for r in rows]
+    claims = [{"text": c.text, "verdict": c.verdict, "why": c.why, "better": c.better,
+               "worse": c.worse, "better_mean": fmt(c.better_mean), "worse_mean": fmt(c.worse_mean)}
+              for c in check_claims(spec, cells)]
+    return {"version": group[0], "preset": group[1], "rows": body, "claims": claims,
+            "passed": sum(c["verdict"] == "pass" for c in claims)}
+
+
+def _curves(run: RunRecord | None, width: int = 240, height: int = 48) -> list[dict]:
+    """Sparklines of every logged scalar (seed 0), as SVG polyline points."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    try:
+        lines = read_jsonl(run.run_dir / "scalars.jsonl") if run else []
+    except OSError:
+        lines = []
+    for i, line in enumerate(x for x in lines if isinstance(x, dict)):
+        step = _number(line.get("step"))
+        for key, value in line.items():
+            if key != "step" and _number(value) is not None:
+                series.setdefault(key, []).append((i if step is None else step, float(value)))
+    curves = []
+    for key, pts in sorted(series.items()):
+        pts = pts[::max(1, len(pts) // 200)]
+        (x0, x1), (y0, y1) = [(min(v), max(v)) for v in zip(*pts)]
+        sx, sy = (width - 4) / ((x1 - x0) or 1), (height - 4) / ((y1 - y0) or 1)
+        points = " ".join(f"{2 + (x - x0) * sx:.1f},{height - 2 - (y - y0) * sy:.1f}"
+                          for x, y in pts)
+        curves.append({"key": key, "points": points, "first": fmt(pts[0][1]),
+                       "last": fmt(pts[-1][1]), "steps": f"{x0:g}–{x1:g}"})
+    return curves
+
+
+def _row_details(row: dict, runs: list[RunRecord]) -> dict:
+    """Timing over done seeds, and the fixed samples and curves of seed 0."""
+    done = [r for r in runs if r.row == row["name"] and r.state == "done"]
+    timing = [r.result.get("timing") or {} for r in done]
+    seed0 = next((r for r in runs if r.row == row["name"] and r.seed_index == 0), None)
+    samples = (seed0.result or {}).get("samples_preview", []) if seed0 else []
+    why_none = (f"seed 0 is {seed0.state}" if seed0 and seed0.state != "done" else
+                "seed 0 recorded no samples" if seed0 else "there is no seed 0 run")
+    return {**row, "n_done": len(done), "curves": _curves(seed0),
+            "sents_per_sec": fmt(_mean_of(timing, "train_sentences_per_sec")),
+            "wall": fmt(_mean_of(timing, "wall_seconds")),
+            "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none}
+
+
+def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list[CellStat],
+                    out: Path) -> dict:
+    current = latest_runs([r for r in records if r.benchmark == name])
+    stats = [c for c in stats if c.benchmark == name]
+    rows = [{"name": r["name"], "label": r.get("label", r["name"]), "note": r.get("note", "")}
+            for r in spec.get("rows", [])]
+    rows += [{"name": n, "label": n, "note": ""}
+             for n in sorted({r.row for r in current} - {r["name"] for r in rows})]
+    metrics = [{"name": m["name"], "label": m.get("label", m["name"]),
+                "direction": m.get("direction"), "arrow": ARROWS.get(m.get("direction"), ""),
+                "flavour_note": m.get("flavour_note", "")} for m in spec.get("metrics", [])]
+    metrics += [{"name": n, "label": n, "direction": None, "arrow": "", "flavour_note": ""}
+                for n in dict.fromkeys(c.metric for c in stats)
+                if n not in {m["name"] for m in metrics}]
+    # The preset benchmark.json describes comes first; runs of other presets get their own table.
+    groups = sorted({(c.version, c.preset) for c in stats}, key=str)
+    if "preset" in spec:
+        primary = (spec.get("version"), spec["preset"])
+        groups = [primary] + [g for g in groups if g != primary]
+    footnotes: list[str] = []
+    tables = [_table(spec, g, [c for c in stats if (c.version, c.preset) == g], rows, metrics,
+                     footnotes) for g in groups]
+    main_runs = [r for r in current if groups and (r.version, r.preset) == groups[0]]
+    counted = main_runs if groups else current
+    preset = spec.get("preset", groups[0][1] if groups else None)
+    return {
+        "name": name, "title": spec.get("title", name), "paper_ref": spec.get("paper_ref", ""),
+        "version": spec.get("version"), "preset": preset, "load_error": spec.get("load_error"),
+        "preset_note": (f"{preset} preset: not comparable to the paper"
+                        if spec.get("comparable_to_paper") is False else ""),
+        "counts": {s: sum(r.state == s for r in counted) for s in ("done", "failed", "running",
+                                                                   "pending")},
+        "metrics": metrics, "tables": tables, "footnotes": footnotes,
+        "notes": [str(n) for n in spec.get("notes", [])],
+        "data_notes": _distinct([(r.result or {}).get("data") or {} for r in main_runs]),
+        "failed": [{"row": r.row, "seed": r.seed_index, "error": r.error,
+                    "dir": str(r.run_dir.relative_to(out))}
+                   for r in current if r.state == "failed"],
+        "rows": [_row_details(r, main_runs) for r in rows],
+    }
+
+
+def _system_info(records: list[RunRecord]) -> list[tuple[str, str]]:
+    """Each environment field with every distinct value seen across runs (mixed machines show)."""
+    values: dict[str, set[str]] = {k: set() for k in ENV_FIELDS}
+    for rec in records:
+        for key, value in rec.env.items():
+            values.setdefault(key, set()).add(str(value))
+    return [(k, ", ".join(sorted(v))) for k, v in values.items() if v]
+
+
+def _md_cell(text) -> str:
+    """Markdown table cells: one line, no bare pipes (HTML escaping is done by autoescape)."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _jinja() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True, undefined=StrictUndefined, keep_trailing_newline=True)
+    env.filters["md"] = _md_cell
+    return env
+
+
+def render_report(out_dir: str | Path) -> Path:
+    """Write the report for whatever is under `out_dir` (partial or empty results included),
+    refresh `<out>/summary.csv` from the same scan, and return the report folder."""
+    out = Path(out_dir)
+    records, specs = collect_runs(out), load_benchmark_specs(out)
+    stats = summarize(records, specs)
+    write_summary_csv(out, records)
+    benchmarks = [_benchmark_view(name, specs.get(name, {}), records, stats, out)
+                  for name in sorted(set(specs) | {r.benchmark for r in records})]
+    ctx = {"out_dir": str(out), "benchmarks": benchmarks, "n_runs": len(records),
+           "system": _system_info(records)}
+    env, report = _jinja(), out / "report"
+    atomic_write_text(report / "index.html", env.get_template("index.html.j2").render(ctx))
+    for bench in benchmarks:
+        page = env.get_template("benchmark.html.j2").render(b=bench)
+        atomic_write_text(report / f"{bench['name']}.html", page)
+    atomic_write_text(report / "summary.md", env.get_template("summary.md.j2").render(ctx))
+    return report
