@@ -1,26 +1,11 @@
 """Corpora on fixtures and on the real offline data in ../shared/data (never skipped)."""
 import json
 import re
-import os
-from pathlib import Path
 
 import pytest
 
 from arae.data import DATASETS, build_corpus, read_snli, read_text_lines, sha256_file
 from arae.errors import ConfigError, DataError
-
-
-def _shared_data() -> Path:
-    """../shared/data beside the repository, or $ARAE_SHARED_DATA; its absence is a failure."""
-    path = Path(os.environ.get("ARAE_SHARED_DATA")
-                or Path(__file__).resolve().parents[2] / "shared" / "data")
-    assert (path / "snli" / "s1.dev").is_file(), f"offline data not found at {path}"
-    return path
-
-
-@pytest.fixture(scope="module")
-def shared():
-    return _shared_data()
 
 
 def _jsonl(path, pairs):

@@ -131,10 +131,23 @@ def train_ngram(sentences: Sequence[str], order: int, workdir: Path, *,
     return NgramModel(arpa, order, fallback, len(lines), vocab)
 
 
+def _load_quietly(path: Path) -> "kenlm.Model":
+    """KenLM prints a progress bar and a build_binary hint on the C++ stderr; keep the run's log readable."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        return kenlm.Model(str(path))
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def perplexity(model: NgramModel, sentences: Sequence[str]) -> PerplexityResult:
     """Official get_ppl: bos=True, eos=False (</s> not scored); OOV words are scored as <unk>
     and counted, so the OOV rate can be reported beside the number."""
-    lm = kenlm.Model(str(model.path))
+    lm = _load_quietly(model.path)
     log10_total, n_words, n_oov = 0.0, 0, 0
     for sentence in sentences:
         for log10_prob, _, oov in lm.full_scores(normalise(sentence), bos=True, eos=False):

@@ -1,0 +1,121 @@
+"""End to end through run_all's CLI on tiny data: records, skip, resume, isolation, determinism."""
+import json
+import math
+
+import pytest
+import torch
+
+from arae.cli import main
+from arae.io import read_json
+from arae.models.arae import ARAE
+
+TINY = ["--set", "train.steps=6", "--set", "train.log_every=2", "--set", "train.checkpoint_every=3",
+        "--set", "eval.n_samples=60", "--set", "train.batch_size=16"]
+
+
+def _run(out, corpus, *extra):
+    return main(["-b", "snli_generation", "--preset", "smoke", "--out", str(out),
+                 "--set", f"data={corpus}", *TINY, *extra])
+
+
+def _metrics(out):
+    return {p.parent.parent.name: read_json(p)["metrics"] for p in sorted(out.glob("*/*/seed*/result.json"))}
+
+
+def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
+    out = tmp_path / "runs"
+    assert _run(out, tiny_text_dir) == 0
+    metrics = _metrics(out)
+    assert sorted(metrics) == ["ae", "arae", "lm", "real"]
+    for row in metrics.values():
+        for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"):
+            assert row[name]["value"] is not None and math.isfinite(row[name]["value"]), row[name]
+        assert "oov_rate" in row["reverse_ppl.kenlm5"]["details"]
+    run_dir = next(out.glob("snli_generation/arae/seed0-*"))
+    result, run = read_json(run_dir / "result.json"), read_json(run_dir / "run.json")
+    assert result["timing"]["train_sentences_per_sec"] > 0 and len(result["samples_preview"]) == 10
+    assert result["data"]["name"] == "text_dir" and run["preset"] == "smoke" and run["config"]["train"]["steps"] == 6
+    assert read_json(run_dir / "env.json")["torch"] == torch.__version__
+    csv = (out / "summary.csv").read_text().splitlines()
+    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 4 * 3
+    assert (out / "report" / "index.html").exists() and "Reverse PPL" in (out / "report" / "summary.md").read_text()
+
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/*/seed*/result.json")}
+    assert _run(out, tiny_text_dir) == 0  # a second run does no work
+    assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("*/*/seed*/result.json")}
+
+
+def test_same_seed_same_numbers_and_seed_indices_differ(tmp_path, tiny_text_dir):
+    assert _run(tmp_path / "a", tiny_text_dir, "--seeds", "2") == 0
+    assert _run(tmp_path / "b", tiny_text_dir) == 0
+    seeds = {p.parent.name.split("-")[0]: read_json(p)["metrics"]
+             for p in (tmp_path / "a").glob("snli_generation/arae/seed*/result.json")}
+    assert seeds["seed0"] == _metrics(tmp_path / "b")["arae"]
+    def losses(path):
+        return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in path.read_text().splitlines()]
+    curves = {p.parent.name.split("-")[0]: losses(p)
+              for p in (tmp_path / "a").glob("snli_generation/arae/seed*/scalars.jsonl")}
+    assert curves["seed0"] == losses(next((tmp_path / "b").glob("snli_generation/arae/seed0-*/scalars.jsonl")))
+    assert curves["seed0"] != curves["seed1"]
+
+
+def test_crash_mid_training_resumes_to_identical_metrics(tmp_path, tiny_text_dir, monkeypatch):
+    assert _run(tmp_path / "clean", tiny_text_dir, "-b", "snli_generation") == 0
+    original = ARAE.train_step
+
+    def crash_at_step_4(self, step, batcher):
+        if step == 4:
+            raise RuntimeError("simulated crash")
+        return original(self, step, batcher)
+    monkeypatch.setattr(ARAE, "train_step", crash_at_step_4)
+    out = tmp_path / "crashed"
+    assert _run(out, tiny_text_dir) == 1  # the ARAE run fails, the other rows finish
+    run_dir = next(out.glob("snli_generation/arae/seed0-*"))
+    status = read_json(run_dir / "status.json")
+    assert status["state"] == "failed" and "simulated crash" in status["error"]
+    assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["step"] == 3
+    monkeypatch.setattr(ARAE, "train_step", original)
+    assert _run(out, tiny_text_dir) == 0
+    assert _metrics(out) == _metrics(tmp_path / "clean")
+    assert [r["step"] for r in map(json.loads, (run_dir / "scalars.jsonl").read_text().splitlines())] == [2, 4, 6]
+
+
+def test_diverging_run_is_marked_failed_and_reported(tmp_path, tiny_text_dir, monkeypatch):
+    original = ARAE.train_step
+    monkeypatch.setattr(ARAE, "train_step",
+                        lambda self, step, b: {**original(self, step, b), "loss_ae": torch.tensor(float("nan"))})
+    out = tmp_path / "runs"
+    assert _run(out, tiny_text_dir) == 1
+    status = read_json(next(out.glob("snli_generation/arae/seed0-*")) / "status.json")
+    assert status["state"] == "failed" and "diverged at step 2" in status["error"] and "loss_ae" in status["error"]
+    assert sorted(_metrics(out)) == ["ae", "lm", "real"]
+    assert "diverged" in (out / "report" / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-b", "snli_generaton"], "did you mean 'snli_generation'"),
+    (["-b", "nothing_*"], "no benchmark matches"),
+    (["--set", "train.stepz=3"], "did you mean 'train.steps'"),
+    (["--set", "novalue"], "malformed --set"),
+    (["--seeds", "0"], "--seeds must be at least 1"),
+])
+def test_bad_command_lines_exit_2_with_one_line(args, message, tmp_path, capsys):
+    assert main(["--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_list_names_each_benchmark(capsys):
+    assert main(["--list"]) == 0
+    assert capsys.readouterr().out.startswith("snli_generation\tSNLI generation")
+
+
+def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared):
+    out = tmp_path / "runs"
+    assert main(["-b", "snli_generation", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
+                 "--set", "eval.n_samples=200"]) == 0
+    metrics = _metrics(out)
+    assert sorted(metrics) == ["ae", "arae", "lm", "real"]
+    assert all(m[name]["value"] > 1 for m in metrics.values() for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"))
+    data = read_json(next(out.glob("snli_generation/real/seed0-*/result.json")))["data"]
+    assert data["sizes"]["train"] == 11519 and "SNLI dev" in data["substitute"]
