@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the benchmarks (name and title) and exit")
     p.add_argument("-b", "--benchmark", action="append", metavar="NAME",
                    help="benchmark name or glob, repeatable (default: all)")
+    p.add_argument("-r", "--row", action="append", metavar="ROW",
+                   help="only these rows of the selected benchmarks, repeatable (default: all rows)")
     p.add_argument("--preset", choices=PRESETS, default="smoke",
                    help="smoke: CPU minutes, plumbing check; small: CPU-sized, meaningful; paper: the paper's "
                         "data and settings, for a GPU (default: smoke)")
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     import baselines  # noqa: F401  (registers the baselines)
     import benchmarks  # noqa: F401  (registers the benchmark specs)
     from arae.data import download, resolve_data_dir
-    from arae.runner import execute, plan_runs
+    from arae.runner import execute, load_corpus, plan_runs
 
     if args.list:
         for name in BENCHMARKS.names():
@@ -90,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     for name in args.download or []:
         download(name, data_dir)
     specs, device = select(args.benchmark), resolve_device(args.device)
-    plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides)
+    plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, args.row)
+    for plan in plans:  # bad or missing data stops everything before any training starts
+        load_corpus(plan, data_dir)
     for spec in specs:
         first = next(p for p in plans if p.spec is spec)
         atomic_write_json(args.out / spec.name / "benchmark.json", spec.record(args.preset, first.metric_names))
@@ -98,7 +102,12 @@ def run(args: argparse.Namespace) -> int:
     outcomes, began = {}, time.perf_counter()
     for i, plan in enumerate(plans, 1):
         print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}", file=sys.stderr, flush=True)
-        outcomes[plan.name] = outcome = execute(plan, data_dir, device, force=args.force)
+        try:
+            outcomes[plan.name] = outcome = execute(plan, data_dir, device, force=args.force)
+        except OSError as err:  # e.g. a full disk: even the failure could not be recorded
+            outcomes[plan.name] = outcome = "failed"
+            print(f"[{plan.name}] FAILED: could not write its records: {err}", file=sys.stderr)
+            continue
         if outcome == "failed":
             from arae.io import read_json
             print(f"[{plan.name}] FAILED: {read_json(plan.dir / 'status.json')['error']}", file=sys.stderr)
@@ -122,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     except SuiteError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: finished work is kept; re-run the same command to resume from the last checkpoint",
               file=sys.stderr)

@@ -28,6 +28,7 @@ from arae.errors import SuiteError
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.metrics import METRICS, EvalContext, flavoured_name
 from arae.models import MODELS
+from arae.registry import Registry
 from arae.seeding import derive_seed, seed_everything
 from arae.training.loop import train
 
@@ -55,12 +56,22 @@ class RunPlan:
         return {m.metric: flavoured_name(m.metric, params) for m in self.spec.metrics}
 
 
+def select_rows(spec: BenchmarkSpec, preset: str, names: list[str] | None) -> list[Row]:
+    rows = spec.rows_for(preset)
+    if not names:
+        return rows
+    known = Registry(f"row of {spec.name} ({preset} preset)")
+    for row in rows:
+        known.add(row.name, row)
+    return [known.get(name) for name in names]
+
+
 def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: Path,
-              overrides: list[str]) -> list[RunPlan]:
+              overrides: list[str], rows: list[str] | None = None) -> list[RunPlan]:
     plans = []
     for spec in specs:
         p = spec.presets[preset]
-        for row in spec.rows_for(preset):
+        for row in select_rows(spec, preset, rows):
             cfg = deep_merge(deep_merge(p.config, p.row_overrides.get(row.name, {})), row.overrides)
             cfg = apply_overrides(cfg, overrides)
             for k in range(seeds or p.seeds):
@@ -111,6 +122,22 @@ def _load_corpus(name: str, path: str | None, data_dir: str, maxlen: int, lowerc
     return build_corpus(name, path or data_dir, maxlen=maxlen, lowercase=lowercase)
 
 
+def load_corpus(plan: RunPlan, data_dir: Path):
+    """The plan's corpus, read once per process; the CLI calls it before any run to catch bad data early."""
+    d = plan.config["data"]
+    return _load_corpus(d["corpus"], d["path"], str(data_dir), d["maxlen"], d["lowercase"])
+
+
+def _clear(run_dir: Path) -> None:
+    """--force: forget everything the run computed (its config and lock stay)."""
+    for name in RESULT_FILES:
+        path = run_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = False) -> str:
     """Runs one plan to completion; returns "done", "skipped", "locked" or "failed" (reason in status.json)."""
     plan.dir.mkdir(parents=True, exist_ok=True)
@@ -120,9 +147,7 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
         if read_status(plan.dir) == "done" and (plan.dir / "result.json").exists() and not force:
             return "skipped"
         if force:
-            for name in RESULT_FILES:
-                shutil.rmtree(plan.dir / name, ignore_errors=True) if (plan.dir / name).is_dir() \
-                    else (plan.dir / name).unlink(missing_ok=True)
+            _clear(plan.dir)
         atomic_write_json(plan.dir / "run.json", {
             "benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "model": plan.row.model, "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
@@ -130,9 +155,9 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
         atomic_write_json(plan.dir / "env.json", environment(device))
         write_status(plan.dir, "running")
         try:
-            result = run_one(plan, data_dir, device)
+            atomic_write_json(plan.dir / "result.json", run_one(plan, data_dir, device))
         except KeyboardInterrupt:
-            write_status(plan.dir, "interrupted", "stopped by the user; re-run the same command to resume")
+            write_status(plan.dir, "pending", "interrupted by the user; re-run the same command to resume")
             raise
         except SuiteError as err:
             write_status(plan.dir, "failed", str(err))
@@ -141,7 +166,6 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
             atomic_write_text(plan.dir / "error.log", traceback.format_exc())
             write_status(plan.dir, "failed", f"{type(err).__name__}: {err} (traceback in {plan.dir / 'error.log'})")
             return "failed"
-        atomic_write_json(plan.dir / "result.json", result)
         write_status(plan.dir, "done")
         return "done"
 
@@ -152,10 +176,9 @@ def log(plan: RunPlan, message: str) -> None:
 
 def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
     cfg, run_dir = plan.config, plan.dir
-    d = cfg["data"]
-    corpus = _load_corpus(d["corpus"], d["path"], str(data_dir), d["maxlen"], d["lowercase"])
+    corpus = load_corpus(plan, data_dir)
     seed_everything(plan.seed)
-    vocab = Vocab.build(corpus.train, d["vocab_size"])
+    vocab = Vocab.build(corpus.train, cfg["data"]["vocab_size"])
     batcher = BucketBatcher([vocab.encode(s) for s in corpus.train], cfg["train"]["batch_size"], plan.seed)
     method = MODELS.get(plan.row.model)(vocab, cfg, device)
     method.prepare(corpus.train, batcher)

@@ -17,6 +17,9 @@ from arae.models.method import Method
 from arae.training.checkpoint import load_checkpoint, restore_rng, save_checkpoint
 
 
+EXPLODED = 1e8  # a logged loss or critic value this large means the run has diverged
+
+
 def total_steps(cfg: dict, batcher: BucketBatcher) -> int:
     t = cfg["train"]
     return t["epochs"] * batcher.batches_per_epoch if t.get("epochs") else t["steps"]
@@ -51,9 +54,10 @@ def train(method: Method, batcher: BucketBatcher, cfg: dict, run_dir: Path,
         # logging: the only place losses become numbers (a host sync on GPU)
         if done % t["log_every"] == 0 or done == steps:
             values = {k: float(v) for k, v in losses.items()}
-            bad = [k for k, v in values.items() if not math.isfinite(v)]
+            bad = [k for k, v in values.items() if not math.isfinite(v) or abs(v) > EXPLODED]
             if bad:
-                raise DivergenceError(f"training diverged at step {done}: {', '.join(bad)} not finite ({values})")
+                raise DivergenceError(f"training diverged at step {done}: {', '.join(bad)} not finite or above "
+                                      f"{EXPLODED:g} ({values})")
             append_jsonl(scalars_path, {"step": done, "seconds": round(seconds_before + elapsed, 3), **values})
             rate = (done - start) / max(elapsed, 1e-9)
             shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
