@@ -11,9 +11,10 @@ import torch
 
 from arae.benchmark import BENCHMARKS, BenchmarkSpec
 from arae.errors import ConfigError, SuiteError
-from arae.io import atomic_write_json
+from arae.io import atomic_write_json, read_json
 
 PRESETS = ("smoke", "small", "paper")
+OUTCOME_NOTES = {"skipped": "already done", "locked": "being run by another process; skipped here"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,11 +74,26 @@ def write_report(out: Path) -> None:
     print(f"report: {folder / 'index.html'} and {folder / 'summary.md'}; table: {out / 'summary.csv'}", file=sys.stderr)
 
 
+def _execute(plan, data_dir: Path, device: torch.device, force: bool) -> str:
+    """One run, with a line saying what became of it; a run that fails never stops the others."""
+    from arae.runner import execute
+    try:
+        outcome = execute(plan, data_dir, device, force=force)
+    except OSError as err:  # e.g. a full disk: even the failure could not be recorded
+        print(f"[{plan.name}] FAILED: could not write its records: {err}", file=sys.stderr)
+        return "failed"
+    if outcome == "failed":
+        print(f"[{plan.name}] FAILED: {read_json(plan.dir / 'status.json')['error']}", file=sys.stderr)
+    elif outcome in OUTCOME_NOTES:
+        print(f"[{plan.name}] {OUTCOME_NOTES[outcome]}", file=sys.stderr)
+    return outcome
+
+
 def run(args: argparse.Namespace) -> int:
     import baselines  # noqa: F401  (registers the baselines)
     import benchmarks  # noqa: F401  (registers the benchmark specs)
     from arae.data import download, resolve_data_dir
-    from arae.runner import execute, load_corpus, plan_runs
+    from arae.runner import load_corpus, plan_runs
 
     if args.list:
         for name in BENCHMARKS.names():
@@ -102,18 +118,7 @@ def run(args: argparse.Namespace) -> int:
     outcomes, began = {}, time.perf_counter()
     for i, plan in enumerate(plans, 1):
         print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}", file=sys.stderr, flush=True)
-        try:
-            outcomes[plan.name] = outcome = execute(plan, data_dir, device, force=args.force)
-        except OSError as err:  # e.g. a full disk: even the failure could not be recorded
-            outcomes[plan.name] = outcome = "failed"
-            print(f"[{plan.name}] FAILED: could not write its records: {err}", file=sys.stderr)
-            continue
-        if outcome == "failed":
-            from arae.io import read_json
-            print(f"[{plan.name}] FAILED: {read_json(plan.dir / 'status.json')['error']}", file=sys.stderr)
-        elif outcome in ("skipped", "locked"):
-            print(f"[{plan.name}] {'already done' if outcome == 'skipped' else 'being run by another process'}",
-                  file=sys.stderr)
+        outcomes[plan.name] = _execute(plan, data_dir, device, args.force)
     write_report(args.out)
     failed = [n for n, o in outcomes.items() if o == "failed"]
     print(f"{len(plans)} runs in {time.perf_counter() - began:.0f}s: "

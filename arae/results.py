@@ -56,6 +56,12 @@ class RunRecord:
             return None, f"non-finite value {value!r}"
         return float(value), None
 
+    def details(self, name: str) -> dict:
+        """The `details` object recorded beside metric `name`; {} when there is none."""
+        entry = (self.result or {}).get("metrics", {}).get(name)
+        details = entry.get("details") if isinstance(entry, dict) else None
+        return details if isinstance(details, dict) else {}
+
 
 @dataclass(frozen=True)
 class CellStat:
@@ -71,6 +77,8 @@ class CellStat:
     ci95: float | None  # half-width of the Student-t 95% interval; None when n < 2
     values: tuple[float, ...]
     missing: tuple[tuple[int | None, str], ...]  # (seed_index, reason) per seed without a value
+    oov_rate_mean: float | None = None  # mean details.oov_rate over seeds with a value, if any
+    fallback_seeds: tuple[int | None, ...] = ()  # seeds with a value whose lmplz fell back
 
 
 def _read_obj(path: Path) -> dict | None:
@@ -175,7 +183,8 @@ def ci95_halfwidth(values: list[float]) -> float | None:
 
 def summarize(records: list[RunRecord], specs: dict[str, dict] | None = None) -> list[CellStat]:
     """One CellStat per (benchmark, version, preset, row, metric). Seeds without a value are
-    listed with their reason and never averaged in. `specs` adds metrics no run has reported."""
+    listed with their reason and never averaged in; the OOV rate and lmplz's discount fallback
+    come from the details of the seeds with a value. `specs` adds metrics no run has reported."""
     groups: dict[tuple, list[RunRecord]] = {}
     for rec in latest_runs(records):
         groups.setdefault((rec.benchmark, rec.version, rec.preset, rec.row), []).append(rec)
@@ -183,16 +192,23 @@ def summarize(records: list[RunRecord], specs: dict[str, dict] | None = None) ->
     cells = []
     for (bench, version, preset, row), runs in sorted(groups.items(), key=lambda kv: str(kv[0])):
         for metric in names.get(bench, []):
-            values, missing = [], []
+            values, missing, oov, fallback = [], [], [], []
             for rec in runs:
                 value, reason = rec.metric(metric)
-                if reason is None:
-                    values.append(value)
-                else:
+                if reason is not None:
                     missing.append((rec.seed_index, reason))
+                    continue
+                values.append(value)
+                details = rec.details(metric)
+                rate = details.get("oov_rate")
+                if type(rate) in (int, float) and math.isfinite(rate):  # bool is not a rate
+                    oov.append(float(rate))
+                if details.get("discount_fallback") is True:
+                    fallback.append(rec.seed_index)
             cells.append(CellStat(bench, version, preset, row, metric, len(values),
                                   fmean(values) if values else None, ci95_halfwidth(values),
-                                  tuple(values), tuple(missing)))
+                                  tuple(values), tuple(missing),
+                                  fmean(oov) if oov else None, tuple(fallback)))
     return cells
 
 

@@ -21,6 +21,9 @@ ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "c
               "threads")
 N_SAMPLES = 10
 ARROWS = {"lower": "↓", "higher": "↑"}
+OOV_LEGEND = ("OOV: share of evaluated words outside the vocabulary of the n-gram model; "
+              "fallback: lmplz could not estimate Kneser-Ney discounts and used "
+              "--discount_fallback")
 
 
 def fmt(x: float | None, signed: bool = False) -> str:
@@ -61,16 +64,22 @@ def _cell(stat: CellStat | None, metric: dict, paper, footnotes: list[str]) -> d
     if reasons:
         footnotes.append("; ".join(reasons))
     ci = stat.ci95 if stat else None
+    oov = stat.oov_rate_mean if stat else None
+    seeds = [str(s) for s in stat.fallback_seeds] if stat else []
     return {"metric": metric["label"], "paper": "—" if paper is None else f"{paper:g}",
             "missing": mean is None, "n": stat.n if stat else 0,
             "ours": fmt(mean) + (f" ± {fmt(ci)}" if ci is not None else ""),
             "delta": "—" if delta is None else fmt(delta, signed=True), "tone": tone,
-            "reason": "; ".join(reasons), "note": len(footnotes) if reasons else None}
+            "reason": "; ".join(reasons), "note": len(footnotes) if reasons else None,
+            "oov": "" if oov is None else f"OOV {oov:.1%}",
+            "fallback": (f"seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}"
+                         if seeds else "")}
 
 
 def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], metrics: list[dict],
            footnotes: list[str]) -> dict:
-    """The paper's table for one (version, preset): paper | ours | delta, plus its claims."""
+    """The paper's table for one (version, preset): paper | ours | delta, plus its claims, and
+    the OOV/fallback legend when a cell shows either."""
     by_key = {(c.row, c.metric): c for c in cells}
     paper = spec.get("paper", {})
     body = [{"label": r["label"], "cells": [
@@ -79,8 +88,10 @@ def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], me
     claims = [{"text": c.text, "verdict": c.verdict, "why": c.why, "better": c.better,
                "worse": c.worse, "better_mean": fmt(c.better_mean), "worse_mean": fmt(c.worse_mean)}
               for c in check_claims(spec, cells)]
+    flagged = any(c["oov"] or c["fallback"] for r in body for c in r["cells"])
     return {"version": group[0], "preset": group[1], "rows": body, "claims": claims,
-            "passed": sum(c["verdict"] == "pass" for c in claims)}
+            "passed": sum(c["verdict"] == "pass" for c in claims),
+            "legend": OOV_LEGEND if flagged else ""}
 
 
 def _curves(run: RunRecord | None, width: int = 240, height: int = 48) -> list[dict]:

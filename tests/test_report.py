@@ -31,7 +31,8 @@ ENV = {"git_sha": "abc1234", "python": "3.11.2", "torch": "2.13.0", "kenlm": "0.
 
 
 def _run(out: Path, row: str, seed: int, state: str, metrics=None, error=None,
-         tag: str = "deadbeef", updated: str = "2025-01-02T00:00:00", samples=()) -> Path:
+         tag: str = "deadbeef", updated: str = "2025-01-02T00:00:00", samples=(),
+         details=None) -> Path:
     d = out / BENCH / row / f"seed{seed}-{tag}"
     d.mkdir(parents=True)
     (d / "run.json").write_text(json.dumps({"benchmark": BENCH, "version": 1, "row": row,
@@ -45,8 +46,9 @@ def _run(out: Path, row: str, seed: int, state: str, metrics=None, error=None,
     if state == "done":
         (d / "result.json").write_text(json.dumps({
             "benchmark": BENCH, "version": 1, "row": row, "seed_index": seed, "preset": "smoke",
-            "metrics": {name: {"value": v, "missing_reason": why} for name, (v, why)
-                        in metrics.items()},
+            "metrics": {name: {"value": v, "missing_reason": why,
+                               "details": (details or {}).get(name, {})}
+                        for name, (v, why) in metrics.items()},
             "samples_preview": list(samples),
             "data": {"name": "snli_lm", "substitute": "SNLI dev as training pool",
                      "n_train": 100, "n_test": 50},
@@ -59,8 +61,11 @@ def out(tmp_path: Path) -> Path:
     (tmp_path / BENCH).mkdir()
     (tmp_path / BENCH / "benchmark.json").write_text(json.dumps(SPEC))
     _run(tmp_path, "arae", 0, "done", {REV: (80.0, None), BLEU: (12.0, None)},
-         samples=["a man <script>alert(1)</script> sleeps"] + [f"gen{i}" for i in range(11)])
-    _run(tmp_path, "arae", 1, "done", {REV: (84.0, None), BLEU: (None, "too few samples")})
+         samples=["a man <script>alert(1)</script> sleeps"] + [f"gen{i}" for i in range(11)],
+         details={REV: {"oov_rate": 0.0123, "discount_fallback": True},
+                  BLEU: {"n_samples": 12}})
+    _run(tmp_path, "arae", 1, "done", {REV: (84.0, None), BLEU: (None, "too few samples")},
+         details={REV: {"oov_rate": 0.0123, "discount_fallback": False}})
     # A stale run of seed 0 under an older config: must not count as a third seed.
     _run(tmp_path, "arae", 0, "done", {REV: (1000.0, None)}, tag="0ld0ld00",
          updated="2024-01-01T00:00:00")
@@ -91,9 +96,21 @@ def test_summarize_never_averages_missing(out):
     assert cells[("ae", BLEU)].mean is None and cells[("ae", BLEU)].n == 0
 
 
+def test_summarize_reads_oov_and_fallback_from_details(out):
+    cells = {(c.row, c.metric): c for c in summarize(collect_runs(out), load_benchmark_specs(out))}
+    rev = cells[("arae", REV)]
+    assert rev.oov_rate_mean == pytest.approx(0.0123) and rev.fallback_seeds == (0,)
+    for key in (("arae", BLEU), ("ae", REV)):  # details without them, or no details at all
+        assert (cells[key].oov_rate_mean, cells[key].fallback_seeds) == (None, ())
+
+
 def test_summary_md(out):
     md = (render_report(out) / "summary.md").read_text()
-    assert "| ARAE | Reverse PPL | 70 | 82.00 ± 25.41 | 2 | +12.00 (worse) |" in md
+    assert ("| ARAE | Reverse PPL | 70 | 82.00 ± 25.41 · OOV 1.2% · fallback (seed 0) | 2 "
+            "| +12.00 (worse) |") in md
+    assert md.count("OOV 1.2%") == 1 and md.count("fallback (") == 1  # no other cell has them
+    assert "\nOOV: share of evaluated words outside the vocabulary" in md
+    assert "used --discount_fallback.\n" in md
     assert ("| ARAE | Self-BLEU | 10 | 12.00 (missing: seed 1: too few samples) | 1 "
             "| +2.00 (better) |") in md
     assert "| AE | Reverse PPL | 100 | 90.00 (missing: seed 1: run failed: CUDA" in md
@@ -119,6 +136,11 @@ def test_benchmark_html(out):
             'seed 1: run failed: CUDA out of memory &lt;oops&gt;">missing</span>') in html
     assert html.count('class="l pass"') == 1 and html.count('class="l fail"') == 1
     assert html.count('class="l undecided"') == 1
+    assert ('82.00 ± 25.41 <span class="n">n=2</span> <span class="n">OOV 1.2%</span> '
+            '<span class="fallback" title="lmplz --discount_fallback fired in seed 0">'
+            'fallback</span>') in html
+    assert html.count("OOV 1.2%") == 1 and html.count(">fallback</span>") == 1
+    assert '<p class="note">OOV: share of evaluated words' in html
     for text in ("ours: 5-gram KenLM", "SNLI dev as training pool", "free text note",
                  "smoke preset: not comparable to the paper", "200.5", "<polyline points="):
         assert text in html
@@ -142,6 +164,18 @@ def test_index_and_csv(out):
     assert got[("arae", "1", BLEU)]["missing_reason"] == "too few samples"
     assert got[("ae", "1", REV)]["missing_reason"].startswith("run failed: CUDA")
     assert {r["preset"] for r in rows} == {"smoke"} and {r["version"] for r in rows} == {"1"}
+
+
+def test_no_legend_without_oov_or_fallback(out):
+    for rec in (out / BENCH).glob("*/seed*/result.json"):
+        result = json.loads(rec.read_text())
+        for entry in result["metrics"].values():
+            entry.pop("details")
+        rec.write_text(json.dumps(result))
+    report = render_report(out)
+    for page in ("summary.md", f"{BENCH}.html"):
+        text = (report / page).read_text()
+        assert "OOV" not in text and "discount_fallback" not in text  # no cell mark, no legend
 
 
 def test_zero_runs(tmp_path):
