@@ -9,8 +9,10 @@ from arae.cli import main
 from arae.io import read_json
 from arae.models.arae import ARAE
 
+SMALL_MODEL = ["--set", "model.emsize=32", "--set", "model.nhidden=32", "--set", "model.arch_g=32-32",
+               "--set", "model.arch_d=32-32"]
 TINY = ["--set", "train.steps=6", "--set", "train.log_every=2", "--set", "train.checkpoint_every=3",
-        "--set", "eval.n_samples=60", "--set", "train.batch_size=16"]
+        "--set", "eval.n_samples=60", "--set", "train.batch_size=16", *SMALL_MODEL]
 
 
 def _run(out, corpus, *extra):
