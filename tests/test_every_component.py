@@ -1,0 +1,37 @@
+"""Every registered benchmark x preset x row builds its model, trains a step and samples, on tiny data
+(the benchopt-style generic test): a preset that names a missing key or model fails here, not on a GPU."""
+import math
+
+import pytest
+import torch
+
+import baselines  # noqa: F401
+import benchmarks  # noqa: F401
+from arae.benchmark import BENCHMARKS
+from arae.data.batching import BucketBatcher
+from arae.data.vocab import Vocab
+from arae.metrics import METRICS
+from arae.models import MODELS
+from arae.runner import plan_runs
+from conftest import TINY_SENTENCES
+
+CASES = [(b, preset) for b in BENCHMARKS.names() for preset in BENCHMARKS.get(b).presets]
+
+
+@pytest.mark.parametrize("benchmark, preset", CASES)
+def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path):
+    spec = BENCHMARKS.get(benchmark)
+    assert set(spec.paper) <= {r.name for r in spec.rows_for(preset)}
+    assert all(METRICS.get(m.metric) for m in spec.metrics)
+    sentences = [s.split() for s in TINY_SENTENCES * 4]
+    for plan in plan_runs([spec], preset, 1, tmp_path, []):
+        torch.manual_seed(0)
+        vocab = Vocab.build(sentences, plan.config["data"]["vocab_size"])
+        batcher = BucketBatcher([vocab.encode(s) for s in sentences], 8, seed=0)
+        method = MODELS.get(plan.row.model)(vocab, plan.config, torch.device("cpu"))
+        method.prepare(sentences, batcher)
+        if method.trains:
+            losses = method.train_step(0, batcher)
+            assert all(math.isfinite(float(v)) for v in losses.values()), (plan.name, losses)
+        samples = method.sample(3, torch.Generator().manual_seed(0))
+        assert len(samples) == 3 and all(isinstance(w, str) for s in samples for w in s), plan.name
