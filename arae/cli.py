@@ -93,13 +93,16 @@ def run(args: argparse.Namespace) -> int:
     import baselines  # noqa: F401  (registers the baselines)
     import benchmarks  # noqa: F401  (registers the benchmark specs)
     from arae.data import download, resolve_data_dir
-    from arae.runner import load_corpus, plan_runs
+    from arae.metrics.ngram_lm import find_lmplz
+    from arae.runner import plan_runs
 
     if args.list:
         for name in BENCHMARKS.names():
             print(f"{name}\t{BENCHMARKS.get(name).title}")
         return 0
     if args.report_only:
+        if not any(args.out.glob("*/benchmark.json")):
+            raise ConfigError(f"--report-only: no benchmark results in {args.out} (run a benchmark first, or pass --out)")
         write_report(args.out)
         return 0
     if args.seeds is not None and args.seeds < 1:
@@ -108,9 +111,8 @@ def run(args: argparse.Namespace) -> int:
     for name in args.download or []:
         download(name, data_dir)
     specs, device = select(args.benchmark), resolve_device(args.device)
-    plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, args.row)
-    for plan in plans:  # bad or missing data stops everything before any training starts
-        load_corpus(plan, data_dir)
+    find_lmplz()  # every benchmark needs it: say so now, not after hours of training
+    plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, data_dir, args.row)
     for spec in specs:
         first = next(p for p in plans if p.spec is spec)
         atomic_write_json(args.out / spec.name / "benchmark.json", spec.record(args.preset, first.metric_names))

@@ -5,6 +5,7 @@ import copy
 import difflib
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from arae.errors import ConfigError
@@ -57,7 +58,7 @@ def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
     for text in overrides:
         key, value = parse_override(text)
         if key == "data":
-            cfg["data"].update(corpus="text_dir", path=value)
+            cfg["data"].update(corpus="text_dir", path=str(Path(value).expanduser()))
             continue
         node, parts = cfg, key.split(".")
         for depth, part in enumerate(parts):

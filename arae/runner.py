@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import hashlib
 import shutil
 import sys
 import time
@@ -20,11 +21,11 @@ import torch
 
 from arae.benchmark import BenchmarkSpec, Row
 from arae.config import apply_overrides, config_hash, deep_merge
-from arae.data import build_corpus
+from arae.data import Corpus, build_corpus
 from arae.data.batching import BucketBatcher
 from arae.data.vocab import Vocab
 from arae.envinfo import environment
-from arae.errors import SuiteError
+from arae.errors import ConfigError, DataError, SuiteError
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.metrics import METRICS, EvalContext, flavoured_name
 from arae.models import MODELS
@@ -66,18 +67,27 @@ def select_rows(spec: BenchmarkSpec, preset: str, names: list[str] | None) -> li
     return [known.get(name) for name in names]
 
 
+AMP_MODES = ("none", "bf16")
+
+
 def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: Path,
-              overrides: list[str], rows: list[str] | None = None) -> list[RunPlan]:
+              overrides: list[str], data_dir: Path, rows: list[str] | None = None) -> list[RunPlan]:
+    """Resolves every run and reads its data (bad data fails here, before any training); the run hash
+    covers a fingerprint of the sentences, so new data in the same folder never reuses old results."""
+    _load_corpus.cache_clear()  # data is read afresh by every command, then shared by its runs
     plans = []
     for spec in specs:
         p = spec.presets[preset]
         for row in select_rows(spec, preset, rows):
             cfg = deep_merge(deep_merge(p.config, p.row_overrides.get(row.name, {})), row.overrides)
             cfg = apply_overrides(cfg, overrides)
+            if cfg["train"]["amp"] not in AMP_MODES:
+                raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
+            _, data_fingerprint = load_corpus(cfg, data_dir)
             for k in range(seeds or p.seeds):
                 seed = derive_seed(spec.base_seed, spec.name, row.name, k)
                 key = config_hash({"benchmark": spec.name, "version": spec.version, "row": row.name,
-                                   "model": row.model, "config": cfg, "seed": seed,
+                                   "model": row.model, "config": cfg, "seed": seed, "data": data_fingerprint,
                                    "metrics": [m.metric for m in spec.metrics]})
                 plans.append(RunPlan(spec, row, preset, k, seed, cfg, key,
                                      out / spec.name / row.name / f"seed{k}-{key[:8]}"))
@@ -85,7 +95,7 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")  # orders quick re-runs too
 
 
 def write_status(run_dir: Path, state: str, error: str | None = None) -> None:
@@ -118,13 +128,21 @@ class RunLock:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_corpus(name: str, path: str | None, data_dir: str, maxlen: int, lowercase: bool):
-    return build_corpus(name, path or data_dir, maxlen=maxlen, lowercase=lowercase)
+def _load_corpus(name: str, path: str | None, data_dir: str, maxlen: int, lowercase: bool) -> tuple[Corpus, str]:
+    corpus = build_corpus(name, path or data_dir, maxlen=maxlen, lowercase=lowercase)
+    for split in ("train", "test"):
+        if not getattr(corpus, split):
+            files = ", ".join(corpus.description["files"].get(split, [])) or str(path or data_dir)
+            raise DataError(files, f"no {split} sentence with at most {maxlen} tokens (data.maxlen)")
+    digest = hashlib.sha256()
+    for split in (corpus.train, corpus.valid, corpus.test):
+        digest.update("\n".join(" ".join(s) for s in split).encode() + b"\0")
+    return corpus, digest.hexdigest()
 
 
-def load_corpus(plan: RunPlan, data_dir: Path):
-    """The plan's corpus, read once per process; the CLI calls it before any run to catch bad data early."""
-    d = plan.config["data"]
+def load_corpus(cfg: dict, data_dir: Path) -> tuple[Corpus, str]:
+    """A config's corpus and a fingerprint of its sentences, read once per process."""
+    d = cfg["data"]
     return _load_corpus(d["corpus"], d["path"], str(data_dir), d["maxlen"], d["lowercase"])
 
 
@@ -145,9 +163,11 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
         if not locked:
             return "locked"
         if read_status(plan.dir) == "done" and (plan.dir / "result.json").exists() and not force:
+            write_status(plan.dir, "done")  # refreshed: the report shows the runs of the latest command
             return "skipped"
         if force:
             _clear(plan.dir)
+        (plan.dir / "error.log").unlink(missing_ok=True)
         atomic_write_json(plan.dir / "run.json", {
             "benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "model": plan.row.model, "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
@@ -176,7 +196,7 @@ def log(plan: RunPlan, message: str) -> None:
 
 def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
     cfg, run_dir = plan.config, plan.dir
-    corpus = load_corpus(plan, data_dir)
+    corpus, _ = load_corpus(cfg, data_dir)
     seed_everything(plan.seed)
     vocab = Vocab.build(corpus.train, cfg["data"]["vocab_size"])
     batcher = BucketBatcher([vocab.encode(s) for s in corpus.train], cfg["train"]["batch_size"], plan.seed)
@@ -202,7 +222,7 @@ def _samples(plan: RunPlan, method) -> tuple[list[str], float]:
     if path.exists() and meta_path.exists():
         return path.read_text(encoding="utf-8").split("\n")[:-1], read_json(meta_path)["seconds"]
     began = time.perf_counter()
-    generator = torch.Generator().manual_seed(derive_seed(plan.seed, "samples"))
+    generator = torch.Generator(device=method.device).manual_seed(derive_seed(plan.seed, "samples"))
     samples = [" ".join(s) for s in method.sample(plan.config["eval"]["n_samples"], generator)]
     seconds = round(time.perf_counter() - began, 3)
     atomic_write_text(path, "".join(s + "\n" for s in samples))

@@ -15,5 +15,5 @@ class RealData(Method):
         self.train_sentences = train_sentences
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
-        order = torch.randperm(len(self.train_sentences), generator=generator)[:n].tolist()
+        order = torch.randperm(len(self.train_sentences), generator=generator, device=generator.device)[:n].tolist()
         return [self.train_sentences[i] for i in order]

@@ -39,8 +39,8 @@ class LSTMLanguageModel(nn.Module):
         state, out = None, []
         for t in range(maxlen):
             h, state = self.lstm(self.embedding(token), state)
-            probs = self.linear(h[:, -1]).float().softmax(-1).cpu()
-            token = torch.multinomial(probs, 1, generator=generator).to(device).masked_fill(ended.unsqueeze(1), PAD_ID)
+            probs = self.linear(h[:, -1]).float().softmax(-1)
+            token = torch.multinomial(probs, 1, generator=generator).masked_fill(ended.unsqueeze(1), PAD_ID)
             out.append(token)
             ended |= token.squeeze(1) == EOS_ID
             if (t + 1) % SYNC_EVERY == 0 and bool(ended.all()):

@@ -76,3 +76,25 @@ def test_a_sentence_far_over_the_maximum_length_is_dropped_and_recorded(tmp_path
 
 def test_unknown_row_gets_a_did_you_mean(tmp_path, capsys):
     _fails_cleanly([*TINY, "--out", str(tmp_path), "-r", "arae_"], capsys, "did you mean 'arae'")
+
+
+def test_nothing_left_after_the_length_filter(tmp_path, capsys):
+    corpus = _corpus(tmp_path, **{"test.txt": "word " * 40 + "\n"})
+    _fails_cleanly([*TINY, "--out", str(tmp_path / "o"), "--set", f"data={corpus}"], capsys,
+                   "test.txt", "no test sentence with at most 15 tokens")
+
+
+def test_missing_lmplz_is_reported_before_any_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ARAE_LMPLZ", str(tmp_path / "no-lmplz"))
+    _fails_cleanly([*TINY, "--out", str(tmp_path / "o"), "--set", f"data={_corpus(tmp_path)}"], capsys,
+                   "bash scripts/setup.sh")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--set", "train.amp=fp16"], "expected one of none, bf16"),
+    (["--report-only"], "no benchmark results in"),
+])
+def test_bad_options(tmp_path, capsys, args, expected):
+    _fails_cleanly([*TINY, "--out", str(tmp_path / "o"), "--set", f"data={_corpus(tmp_path)}", *args], capsys,
+                   expected)

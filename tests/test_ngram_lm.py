@@ -115,14 +115,13 @@ def test_find_lmplz_honours_env_and_explains_how_to_get_it(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("script, reason", [("echo 'cannot allocate memory' >&2; exit 1", "cannot allocate memory"),
                                             ("exit 0", "empty ARPA")])
-def test_other_lmplz_failures_are_recorded_as_missing(tmp_path, monkeypatch, script, reason):
+def test_other_lmplz_failures_fail_the_run_rather_than_cache_a_missing_value(tmp_path, monkeypatch, script, reason):
     fake = tmp_path / "lmplz"
     fake.write_text(f"#!/bin/sh\n{script}\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("ARAE_LMPLZ", str(fake))
-    result = forward_ppl(["a b c"], ["a b"], 3, tmp_path / "work")
-    assert result.value is None and reason in result.missing_reason
-    assert result.details["order"] == 3
+    with pytest.raises(SuiteError, match=reason):
+        forward_ppl(["a b c"], ["a b"], 3, tmp_path / "work")
 
 
 def test_registry_flavours_and_unique_fraction(tmp_path):

@@ -121,3 +121,26 @@ def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared):
     assert all(m[name]["value"] > 1 for m in metrics.values() for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"))
     data = read_json(next(out.glob("snli_generation/real/seed0-*/result.json")))["data"]
     assert data["sizes"]["train"] == 11519 and "SNLI dev" in data["substitute"]
+
+
+def test_new_data_in_the_same_folder_is_a_new_run(tmp_path, tiny_text_dir):
+    out = tmp_path / "runs"
+    assert _run(out, tiny_text_dir, "-r", "real") == 0
+    with open(tiny_text_dir / "train.txt", "a") as f:
+        f.write("a brand new sentence .\n")
+    assert _run(out, tiny_text_dir, "-r", "real") == 0
+    assert len(list(out.glob("snli_generation/real/seed0-*"))) == 2
+
+
+def test_the_report_shows_the_runs_of_the_latest_command(tmp_path, tiny_text_dir):
+    out = tmp_path / "runs"
+
+    def unique_fraction_in_summary():
+        rows = [line.split(",") for line in (out / "summary.csv").read_text().splitlines()]
+        return [r[5] for r in rows if r[4] == "unique_fraction"]
+    assert _run(out, tiny_text_dir, "-r", "real", "--set", "eval.n_samples=50") == 0
+    first = unique_fraction_in_summary()
+    assert _run(out, tiny_text_dir, "-r", "real", "--set", "eval.n_samples=96") == 0
+    assert unique_fraction_in_summary() != first
+    assert _run(out, tiny_text_dir, "-r", "real", "--set", "eval.n_samples=50") == 0  # skipped, but shown
+    assert unique_fraction_in_summary() == first

@@ -10,7 +10,6 @@ def test_vocab_top_k_with_deterministic_ties_and_specials_first():
     assert vocab.itos == ["<pad>", "<bos>", "<eos>", "<unk>", "a", "b", "c"]
     assert vocab.encode(["a", "zzz"]) == [4, UNK_ID]
     assert vocab.decode([BOS_ID, 4, 5, EOS_ID, 6]) == ["a", "b"]
-    assert Vocab.from_list(vocab.to_list()).itos == vocab.itos
     assert vocab.words == ["a", "b", "c"]
 
 
@@ -34,6 +33,11 @@ def test_batch_is_a_pure_function_of_the_step():
         assert torch.equal(a.batch(step).src, b.batch(step).src)
         assert torch.equal(a.random_batch(step, 2).src, b.random_batch(step, 2).src)
     assert not torch.equal(a.batch(0).src, BucketBatcher(data, 8, seed=4).batch(0).src)
+
+
+def test_a_corpus_smaller_than_a_batch_is_one_batch():
+    batcher = BucketBatcher([[5], [6, 7]], 64, seed=0)
+    assert batcher.batches_per_epoch == 1 and len(batcher.batch(3)) == 2 and len(batcher.random_batch(0, 1)) == 2
 
 
 def test_epoch_covers_distinct_sentences_in_length_buckets_and_reshuffles():

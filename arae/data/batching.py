@@ -42,8 +42,8 @@ class BucketBatcher:
     def __init__(self, encoded: list[list[int]], batch_size: int, seed: int):
         if not encoded:
             raise ValueError("no sentences to batch")
-        self.encoded, self.batch_size, self.seed = encoded, batch_size, seed
-        self.batches_per_epoch = max(1, len(encoded) // batch_size)
+        self.encoded, self.batch_size, self.seed = encoded, min(batch_size, len(encoded)), seed
+        self.batches_per_epoch = len(encoded) // self.batch_size
         self._epoch, self._chunks = -1, []
 
     def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:

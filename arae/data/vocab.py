@@ -41,10 +41,3 @@ class Vocab:
     def words(self) -> list[str]:
         """The real words, without the special symbols."""
         return self.itos[len(SPECIALS):]
-
-    def to_list(self) -> list[str]:
-        return list(self.itos)
-
-    @classmethod
-    def from_list(cls, itos: Sequence[str]) -> "Vocab":
-        return cls(list(itos)[len(SPECIALS):])

@@ -126,7 +126,8 @@ def train_ngram(sentences: Sequence[str], order: int, workdir: Path, *,
     if fallback:
         proc = _run_lmplz(cmd + ["--discount_fallback"], arpa, workdir / "lmplz.discount_fallback.log")
     if reason := _lmplz_failure(proc, arpa):
-        raise MetricNotComputable(reason)
+        # lmplz itself broke (memory, disk, a signal): the run fails and is retried, nothing is cached
+        raise SuiteError(f"{reason} (log: {workdir / 'lmplz.log'})")
     vocab = frozenset(w for line in extra + lines for w in line.split())
     return NgramModel(arpa, order, fallback, len(lines), vocab)
 

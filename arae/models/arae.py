@@ -32,26 +32,26 @@ class ARAE(Method):
     def train_step(self, step: int, batcher: BucketBatcher) -> dict[str, torch.Tensor]:
         """One official iteration: 1 AE step, k critic steps, 1 encoder-adversarial step, 1 generator step."""
         m, t, dev = self.cfg["model"], self.cfg["train"], self.device
-        if step > 0 and step % t["anneal_every"] == 0:
-            self.ae.noise_r *= m["noise_anneal"]
-        loss_ae = ae_step(self.ae, self.optims["ae"], batcher.batch(step).to(dev), t["clip"])
+        self.ae.anneal_noise(step, t["anneal_every"], m["noise_anneal"])
+        losses = {"loss_ae": ae_step(self.ae, self.optims["ae"], batcher.batch(step).to(dev), t["clip"]),
+                  "noise_r": self.ae.noise_r}
         for k in range(t["critic_iters"]):
-            w_dist, penalty = critic_step(self.ae, self.gen, self.critic, self.optims["critic"],
-                                          batcher.random_batch(step, k).to(dev), m["z_size"], t["gp_lambda"])
-        real_score = torch.zeros((), device=dev)
-        if t["grad_lambda"] > 0:
-            real_score = encoder_adversarial_step(self.ae, self.critic, self.optims["ae"],
-                                                  batcher.random_batch(step, t["critic_iters"]).to(dev),
-                                                  t["grad_lambda"], t["clip"])
-        fake_score = generator_step(self.gen, self.critic, self.optims["gen"], t["batch_size"], m["z_size"], dev)
-        return {"loss_ae": loss_ae, "w_dist": w_dist, "gp": penalty,
-                "critic_real": real_score, "critic_fake": fake_score, "noise_r": self.ae.noise_r}
+            losses["w_dist"], losses["gp"] = critic_step(self.ae, self.gen, self.critic, self.optims["critic"],
+                                                         batcher.random_batch(step, k).to(dev), m["z_size"],
+                                                         t["gp_lambda"])
+        if t["grad_lambda"] > 0:  # 0 gives an autoencoder with a latent GAN beside it, no regularisation
+            losses["critic_real"] = encoder_adversarial_step(self.ae, self.critic, self.optims["ae"],
+                                                             batcher.random_batch(step, t["critic_iters"]).to(dev),
+                                                             t["grad_lambda"], t["clip"])
+        losses["critic_fake"] = generator_step(self.gen, self.critic, self.optims["gen"], t["batch_size"],
+                                               m["z_size"], dev)
+        return losses
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         """Greedy decoding of generator codes from z ~ N(0, I), as the paper and the official code do."""
         m, e = self.cfg["model"], self.cfg["eval"]
 
         def make_ids(b: int) -> torch.Tensor:
-            z = torch.randn(b, m["z_size"], generator=generator).to(self.device)
+            z = torch.randn(b, m["z_size"], generator=generator, device=generator.device)
             return self.ae.generate(self.gen(z), self.cfg["data"]["maxlen"])
         return self._decode_batches(n, e["sample_batch"], make_ids)

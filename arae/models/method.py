@@ -32,6 +32,7 @@ class Method:
         raise NotImplementedError
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
+        """`generator` lives on the model's device, so sampling needs no host round trips."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:

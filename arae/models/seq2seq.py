@@ -33,6 +33,11 @@ class Seq2Seq(nn.Module):
             nn.init.uniform_(p, -0.1, 0.1)
         nn.init.zeros_(self.linear.bias)
 
+    def anneal_noise(self, step: int, every: int, factor: float) -> None:
+        """noise_r *= factor every `every` iterations, counted from the start of training."""
+        if step > 0 and step % every == 0:
+            self.noise_r *= factor
+
     def encode(self, src: torch.Tensor, lengths: torch.Tensor, noise: bool = False) -> torch.Tensor:
         packed = pack_padded_sequence(self.enc_embedding(src), lengths, batch_first=True, enforce_sorted=False)
         _, (h, _) = self.encoder(packed)
@@ -56,19 +61,15 @@ class Seq2Seq(nn.Module):
         return F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), ignore_index=PAD_ID)
 
     @torch.no_grad()
-    def generate(self, code: torch.Tensor, maxlen: int, decoder: int = 0, sample: bool = False,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
-        """Token ids (B, <=maxlen), greedy unless `sample`; stops once every sequence has ended."""
+    def generate(self, code: torch.Tensor, maxlen: int, decoder: int = 0) -> torch.Tensor:
+        """Greedy token ids (B, <=maxlen), as the paper decodes; stops once every sequence has ended."""
         embed, lstm = self.dec_embeddings[decoder], self.decoders[decoder]
         token = torch.full((code.size(0), 1), BOS_ID, dtype=torch.long, device=code.device)
         ended = torch.zeros(code.size(0), dtype=torch.bool, device=code.device)
         state, out = None, []
         for t in range(maxlen):
             h, state = lstm(torch.cat([embed(token), code.unsqueeze(1)], dim=2), state)
-            logits = self.linear(h[:, -1]).float()
-            token = (torch.multinomial(logits.softmax(-1), 1, generator=generator) if sample
-                     else logits.argmax(-1, keepdim=True))
-            token = token.masked_fill(ended.unsqueeze(1), PAD_ID)
+            token = self.linear(h[:, -1]).argmax(-1, keepdim=True).masked_fill(ended.unsqueeze(1), PAD_ID)
             out.append(token)
             ended |= token.squeeze(1) == EOS_ID
             if (t + 1) % SYNC_EVERY == 0 and bool(ended.all()):

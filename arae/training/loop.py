@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 
 from arae.data.batching import BucketBatcher
-from arae.errors import DivergenceError
+from arae.errors import DivergenceError, SuiteError
 from arae.io import append_jsonl, atomic_write_text, read_jsonl
 from arae.models.method import Method
 from arae.training.checkpoint import load_checkpoint, restore_rng, save_checkpoint
@@ -21,8 +21,9 @@ EXPLODED = 1e8  # a logged loss or critic value this large means the run has div
 
 
 def total_steps(cfg: dict, batcher: BucketBatcher) -> int:
+    """train.steps when positive (so --set train.steps=N always works), else train.epochs full epochs."""
     t = cfg["train"]
-    return t["epochs"] * batcher.batches_per_epoch if t.get("epochs") else t["steps"]
+    return t["steps"] if t["steps"] > 0 else t["epochs"] * batcher.batches_per_epoch
 
 
 def autocast_for(cfg: dict, device: torch.device):
@@ -32,13 +33,27 @@ def autocast_for(cfg: dict, device: torch.device):
     return contextlib.nullcontext()
 
 
+def checked(losses: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    """The losses as numbers (a host sync on GPU); a diverged run stops here, before it is checkpointed."""
+    values = {k: float(v) for k, v in losses.items()}
+    bad = [k for k, v in values.items() if not math.isfinite(v) or abs(v) > EXPLODED]
+    if bad:
+        raise DivergenceError(f"training diverged at step {step}: {', '.join(bad)} not finite or above "
+                              f"{EXPLODED:g} ({values})")
+    return values
+
+
 def train(method: Method, batcher: BucketBatcher, cfg: dict, run_dir: Path,
           report: Callable[[str], None] = print) -> dict:
     t, ckpt_path, scalars_path = cfg["train"], run_dir / "checkpoint.pt", run_dir / "scalars.jsonl"
     steps, start, seconds_before = total_steps(cfg, batcher), 0, 0.0
     if ckpt_path.exists():
         state = load_checkpoint(ckpt_path, cfg)
-        method.load_state_dict(state["method"])
+        try:
+            method.load_state_dict(state["method"])
+        except (KeyError, RuntimeError, ValueError) as err:
+            raise SuiteError(f"{ckpt_path}: checkpoint does not fit this model ({str(err)[:200]}); "
+                             "delete it or re-run with --force to start this run over") from None
         restore_rng(state)
         start, seconds_before = state["step"], state["train_seconds"]
         kept = [r for r in read_jsonl(scalars_path) if r["step"] <= start]  # drop lines logged after it
@@ -51,19 +66,18 @@ def train(method: Method, batcher: BucketBatcher, cfg: dict, run_dir: Path,
         with autocast_for(cfg, method.device):
             losses = method.train_step(step, batcher)
         done, elapsed = step + 1, time.perf_counter() - began
-        # logging: the only place losses become numbers (a host sync on GPU)
-        if done % t["log_every"] == 0 or done == steps:
-            values = {k: float(v) for k, v in losses.items()}
-            bad = [k for k, v in values.items() if not math.isfinite(v) or abs(v) > EXPLODED]
-            if bad:
-                raise DivergenceError(f"training diverged at step {done}: {', '.join(bad)} not finite or above "
-                                      f"{EXPLODED:g} ({values})")
+        log_now = done % t["log_every"] == 0 or done == steps
+        checkpoint_now = done % t["checkpoint_every"] == 0 or done == steps
+        if log_now or checkpoint_now:  # the only place losses become numbers (a host sync on GPU)
+            values = checked(losses, done)
+        # logging
+        if log_now:
             append_jsonl(scalars_path, {"step": done, "seconds": round(seconds_before + elapsed, 3), **values})
             rate = (done - start) / max(elapsed, 1e-9)
             shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
             report(f"step {done}/{steps} {rate:.2f} it/s eta {(steps - done) / rate:.0f}s {shown}")
         # checkpoint: everything needed to continue exactly from here
-        if done % t["checkpoint_every"] == 0 or done == steps:
+        if checkpoint_now:
             save_checkpoint(ckpt_path, step=done, config=cfg, method_state=method.state_dict(),
                             train_seconds=seconds_before + elapsed)
 

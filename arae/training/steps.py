@@ -28,23 +28,26 @@ def ae_step(ae: Seq2Seq, opt_ae, batch: Batch, clip: float, decoder: int = 0) ->
 def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     alpha = torch.rand(real.size(0), 1, device=real.device)
     points = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    # the gradient of the batch *mean* (the official MLP_D returns torch.mean), so each point's
+    # gradient is scaled by 1/B: faithful to the official code, unlike textbook WGAN-GP's sum
     grads, = torch.autograd.grad(critic(points).mean(), points, create_graph=True)
     return ((grads.norm(2, dim=1) - 1) ** 2).mean()
 
 
 def critic_step(ae: Seq2Seq, gen: Generator, critic: Critic, opt_d, batch: Batch,
                 z_size: int, gp_lambda: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Returns (w_dist, penalty): w_dist = mean f(fake) - mean f(real), the critic's distance estimate."""
     critic.train()
     gen.train()
     opt_d.zero_grad(set_to_none=True)
     with torch.no_grad():
         real = ae.encode(batch.src, batch.lengths)
         fake = gen(torch.randn(len(batch), z_size, device=real.device))
-    wasserstein = critic(real).mean() - critic(fake).mean()
+    critic_loss = critic(real).mean() - critic(fake).mean()  # minus the Wasserstein estimate
     penalty = gradient_penalty(critic, real, fake)
-    (wasserstein + gp_lambda * penalty).backward()
+    (critic_loss + gp_lambda * penalty).backward()
     opt_d.step()
-    return -wasserstein.detach(), penalty.detach()
+    return -critic_loss.detach(), penalty.detach()
 
 
 def encoder_adversarial_step(ae: Seq2Seq, critic: Critic, opt_ae, batch: Batch,
