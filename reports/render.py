@@ -118,6 +118,17 @@ def _curves(run: RunRecord | None, width: int = 240, height: int = 48) -> list[d
     return curves
 
 
+def _data_note(data: dict) -> str:
+    """One readable sentence per distinct data description: what was used, how big, what was dropped."""
+    sizes = ", ".join(f"{k} {v:,}" for k, v in (data.get("sizes") or {}).items() if v)
+    dropped = sum((data.get("dropped_longer_than_maxlen") or {}).values())
+    parts = [f"corpus {data.get('name', '?')}: {sizes or 'sizes not recorded'} sentences",
+             f"{dropped:,} longer than {data.get('maxlen')} tokens dropped" if dropped else "",
+             f"vocabulary {data['vocab_size']:,} (with 4 specials)" if data.get("vocab_size") else "",
+             f"substitute: {data['substitute']}" if data.get("substitute") else "official splits"]
+    return "; ".join(p for p in parts if p)
+
+
 def _row_details(row: dict, runs: list[RunRecord]) -> dict:
     """Timing over done seeds, and the fixed samples and curves of seed 0."""
     done = [r for r in runs if r.row == row["name"] and r.state == "done"]
@@ -166,7 +177,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
                                                                    "pending")},
         "metrics": metrics, "tables": tables, "footnotes": footnotes,
         "notes": [str(n) for n in spec.get("notes", [])],
-        "data_notes": _distinct([(r.result or {}).get("data") or {} for r in main_runs]),
+        "data_notes": [_data_note(d) for d in _distinct([(r.result or {}).get("data") or {} for r in main_runs])],
         "failed": [{"row": r.row, "seed": r.seed_index, "error": r.error,
                     "dir": str(r.run_dir.relative_to(out))}
                    for r in current if r.state == "failed"],

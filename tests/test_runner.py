@@ -121,6 +121,8 @@ def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared):
     assert all(m[name]["value"] > 1 for m in metrics.values() for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"))
     data = read_json(next(out.glob("snli_generation/real/seed0-*/result.json")))["data"]
     assert data["sizes"]["train"] == 11519 and "SNLI dev" in data["substitute"]
+    summary = (out / "report" / "summary.md").read_text()
+    assert "substitute: SNLI train (550k pairs) not found" in summary and "train 11,519 sentences" in summary
 
 
 def test_new_data_in_the_same_folder_is_a_new_run(tmp_path, tiny_text_dir):
