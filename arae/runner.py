@@ -44,6 +44,7 @@ class RunPlan:
     seed_index: int
     seed: int
     config: dict
+    data_fingerprint: str           # sha256 of the sentences of every split
     hash: str
     dir: Path
 
@@ -89,7 +90,7 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                 key = config_hash({"benchmark": spec.name, "version": spec.version, "row": row.name,
                                    "model": row.model, "config": cfg, "seed": seed, "data": data_fingerprint,
                                    "metrics": [m.metric for m in spec.metrics]})
-                plans.append(RunPlan(spec, row, preset, k, seed, cfg, key,
+                plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key,
                                      out / spec.name / row.name / f"seed{k}-{key[:8]}"))
     return plans
 
@@ -171,7 +172,7 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
         atomic_write_json(plan.dir / "run.json", {
             "benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "model": plan.row.model, "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
-            "hash": plan.hash, "config": plan.config, "metric_flavours": list(plan.metric_names.values())})
+            "hash": plan.hash, "data_fingerprint": plan.data_fingerprint, "config": plan.config, "metric_flavours": list(plan.metric_names.values())})
         atomic_write_json(plan.dir / "env.json", environment(device))
         write_status(plan.dir, "running")
         try:
