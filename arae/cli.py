@@ -67,10 +67,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def write_report(out: Path) -> None:
-    from arae.results import collect_runs, write_summary_csv
     from reports.render import render_report
-    write_summary_csv(out, collect_runs(out))
-    folder = render_report(out)
+    folder = render_report(out)  # also refreshes summary.csv from the same scan of the records
     print(f"report: {folder / 'index.html'} and {folder / 'summary.md'}; table: {out / 'summary.csv'}", file=sys.stderr)
 
 

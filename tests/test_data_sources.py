@@ -3,7 +3,6 @@ import hashlib
 import re
 import stat
 import zipfile
-from pathlib import Path
 
 import pytest
 

@@ -3,8 +3,8 @@ import copy
 
 import torch
 
-from arae.data.batching import BucketBatcher, collate
-from arae.data.vocab import EOS_ID, PAD_ID, Vocab
+from arae.data.batching import collate
+from arae.data.vocab import EOS_ID, PAD_ID
 from arae.models.mlp import Critic, Generator
 from arae.models.seq2seq import Seq2Seq
 from arae.training.steps import ae_step, critic_step, encoder_adversarial_step, generator_step
