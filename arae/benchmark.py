@@ -14,6 +14,7 @@ class Row:
     model: str                      # a name in arae.models.MODELS
     overrides: dict = field(default_factory=dict)
     note: str = ""
+    seed_row: str = ""              # derive seeds as this row does (a row that must train like it)
 
 
 @dataclass(frozen=True)
@@ -50,24 +51,31 @@ class BenchmarkSpec:
     paper_ref: str
     rows: tuple
     metrics: tuple
-    paper: dict                     # row -> metric -> number as printed in the paper
+    paper: dict                     # row -> flavoured metric (the paper's protocol, e.g. reverse_ppl.rnnlm) -> number
     presets: dict
     claims: tuple = ()
     notes: tuple = ()
     base_seed: int = 1111
+    title_on_user_data: str = "{corpus}"  # the title when run on a user's corpus (--set data=PATH)
 
     def rows_for(self, preset: str) -> list[Row]:
         return list(self.rows) + list(self.presets[preset].extra_rows)
 
-    def record(self, preset: str, metric_names: dict[str, str]) -> dict[str, Any]:
+    def record(self, preset: str, metric_names: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
         """The spec as data for the report (benchmark.json): the report never imports specs.
-        `metric_names` maps each metric to the flavoured name its results are recorded under."""
+        `metric_names` maps each metric to the flavoured name its results are recorded under; `data` is the
+        corpus description. On a user's own corpus there are no paper numbers and the title names the corpus;
+        a preset is comparable to the paper only on the paper's own (not substitute) data."""
         p = self.presets[preset]
-        return {"name": self.name, "version": self.version, "title": self.title, "paper_ref": self.paper_ref,
-                "preset": preset, "comparable_to_paper": p.comparable_to_paper,
+        user_corpus = data.get("user_corpus")
+        comparable = p.comparable_to_paper and not user_corpus and not data.get("substitute")
+        return {"name": self.name, "version": self.version, "paper_ref": self.paper_ref, "preset": preset,
+                "title": self.title_on_user_data.format(corpus=user_corpus) if user_corpus else self.title,
+                "comparable_to_paper": comparable, "user_corpus": user_corpus,
                 "rows": [{"name": r.name, "label": r.label, "model": r.model, "note": r.note} for r in self.rows_for(preset)],
-                "metrics": [{"name": metric_names[m.metric], **asdict(m)} for m in self.metrics], "paper": self.paper,
-                "claims": [asdict(c) for c in self.claims], "notes": list(self.notes) + ([p.note] if p.note else [])}
+                "metrics": [{"name": metric_names[m.metric], **asdict(m)} for m in self.metrics],
+                "paper": {} if user_corpus else self.paper,
+                "claims": [asdict(c) for c in self.claims], "notes": list(self.notes), "preset_note": p.note}
 
 
 BENCHMARKS: Registry[BenchmarkSpec] = Registry("benchmark")

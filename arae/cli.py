@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     import benchmarks  # noqa: F401  (registers the benchmark specs)
     from arae.data import download, resolve_data_dir
     from arae.metrics.ngram_lm import find_lmplz
-    from arae.runner import plan_runs
+    from arae.runner import load_corpus, plan_runs
 
     if args.list:
         for name in BENCHMARKS.names():
@@ -111,9 +111,14 @@ def run(args: argparse.Namespace) -> int:
     specs, device = select(args.benchmark), resolve_device(args.device)
     find_lmplz()  # every benchmark needs it: say so now, not after hours of training
     plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, data_dir, args.row)
+    substitutes = set()
     for spec in specs:
         first = next(p for p in plans if p.spec is spec)
-        atomic_write_json(args.out / spec.name / "benchmark.json", spec.record(args.preset, first.metric_names))
+        data = load_corpus(first.config, data_dir)[0].description
+        atomic_write_json(args.out / spec.name / "benchmark.json", spec.record(args.preset, first.metric_names, data))
+        if data.get("substitute") and data["substitute"] not in substitutes:
+            substitutes.add(data["substitute"])
+            print(f"data: {data['substitute']}. Results say so; see README, section Data.", file=sys.stderr)
 
     outcomes, began = {}, time.perf_counter()
     for i, plan in enumerate(plans, 1):
@@ -139,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: finished work is kept; re-run the same command to resume from the last checkpoint",
+    except KeyboardInterrupt as err:
+        print(f"\ninterrupted: finished runs are kept; {err or 're-run the same command to continue'}",
               file=sys.stderr)
         return 130

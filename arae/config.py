@@ -25,6 +25,12 @@ def config_hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def training_config(cfg: dict) -> dict:
+    """The part of a config that decides what training computes (everything but `eval`): runs that
+    agree on it, the model and the seed train identically, and a checkpoint is checked against it."""
+    return {k: v for k, v in cfg.items() if k != "eval"}
+
+
 def _coerce(text: str, like: Any, key: str) -> Any:
     """Parse the override in the type of the value it replaces; None defaults accept JSON or a string."""
     try:

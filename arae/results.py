@@ -79,6 +79,15 @@ class CellStat:
     missing: tuple[tuple[int | None, str], ...]  # (seed_index, reason) per seed without a value
     oov_rate_mean: float | None = None  # mean details.oov_rate over seeds with a value, if any
     fallback_seeds: tuple[int | None, ...] = ()  # seeds with a value whose lmplz fell back
+    n_samples: int | None = None  # details.n_samples (fewest over seeds): what a reverse PPL rests on
+    n_vocab_lines: int | None = None  # details.n_vocab_lines: vocabulary lines appended to the samples
+    vocab_line_share: float | None = None  # mean details.vocab_line_share
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        if self.mean is None or self.ci95 is None:
+            return None
+        return self.mean - self.ci95, self.mean + self.ci95
 
 
 def _read_obj(path: Path) -> dict | None:
@@ -192,24 +201,32 @@ def summarize(records: list[RunRecord], specs: dict[str, dict] | None = None) ->
     cells = []
     for (bench, version, preset, row), runs in sorted(groups.items(), key=lambda kv: str(kv[0])):
         for metric in names.get(bench, []):
-            values, missing, oov, fallback = [], [], [], []
+            values, missing, fallback = [], [], []
+            details: dict[str, list[float]] = {k: [] for k in _DETAIL_NUMBERS}
             for rec in runs:
                 value, reason = rec.metric(metric)
                 if reason is not None:
                     missing.append((rec.seed_index, reason))
                     continue
                 values.append(value)
-                details = rec.details(metric)
-                rate = details.get("oov_rate")
-                if type(rate) in (int, float) and math.isfinite(rate):  # bool is not a rate
-                    oov.append(float(rate))
-                if details.get("discount_fallback") is True:
+                d = rec.details(metric)
+                for key in _DETAIL_NUMBERS:
+                    if type(d.get(key)) in (int, float) and math.isfinite(d[key]):  # bool is not a number
+                        details[key].append(float(d[key]))
+                if d.get("discount_fallback") is True:
                     fallback.append(rec.seed_index)
+            fewest = {k: int(min(v)) if v else None for k, v in details.items() if k.startswith("n_")}
             cells.append(CellStat(bench, version, preset, row, metric, len(values),
                                   fmean(values) if values else None, ci95_halfwidth(values),
                                   tuple(values), tuple(missing),
-                                  fmean(oov) if oov else None, tuple(fallback)))
+                                  fmean(details["oov_rate"]) if details["oov_rate"] else None, tuple(fallback),
+                                  fewest["n_samples"], fewest["n_vocab_lines"],
+                                  fmean(details["vocab_line_share"]) if details["vocab_line_share"] else None))
     return cells
+
+
+_DETAIL_NUMBERS = ("oov_rate", "n_samples", "n_vocab_lines", "vocab_line_share")
+MIN_SEEDS = 2  # per side of a claim, and their 95% intervals must not overlap
 
 
 @dataclass(frozen=True)
@@ -220,31 +237,49 @@ class ClaimResult:
     worse: str
     better_mean: float | None
     worse_mean: float | None
-    verdict: str  # "pass" | "fail" | "undecided"
+    verdict: str  # "pass" | "fail" | "undecided" | "not comparable"
+    at_scale: str  # "pass" | "fail" | "undecided": what these runs show, comparable to the paper or not
     why: str
 
 
+def _side(row: str, cell: CellStat | None) -> str:
+    if cell is None or cell.mean is None:
+        return f"{row}: no value"
+    spread = f" ± {cell.ci95:.4g}" if cell.ci95 is not None else ""
+    return f"{row} {cell.mean:.4g}{spread} (n={cell.n})"
+
+
+def _verdict(better: CellStat | None, worse: CellStat | None, direction: str | None) -> tuple[str, str]:
+    """pass/fail only with at least MIN_SEEDS seeds per side and separated 95% intervals."""
+    if better is None or worse is None or better.mean is None or worse.mean is None:
+        return "undecided", "a side has no value"
+    if direction not in ("lower", "higher"):
+        return "undecided", f"unknown direction {direction!r}"
+    if better.n < MIN_SEEDS or worse.n < MIN_SEEDS:
+        return "undecided", f"needs at least {MIN_SEEDS} seeds per side"
+    (b_lo, b_hi), (w_lo, w_hi) = better.interval, worse.interval
+    if b_hi >= w_lo and w_hi >= b_lo:
+        return "undecided", "95% intervals overlap"
+    holds = better.mean < worse.mean if direction == "lower" else better.mean > worse.mean
+    return ("pass" if holds else "fail"), f"95% intervals separate, {direction} is better"
+
+
 def check_claims(spec: dict, cells: list[CellStat]) -> list[ClaimResult]:
-    """Evaluate the paper's orderings ("metric: better < worse") on cells of one preset.
-    A claim is undecided, never passed, when either side has no number."""
+    """Evaluate the paper's orderings ("metric: better < worse") on the cells of one preset. Where the
+    runs are not comparable to the paper (a small preset, substitute data), the verdict is "not
+    comparable" and `at_scale` says what they show at their own scale."""
     by_key = {(c.row, c.metric): c for c in cells}
     directions = {m["name"]: m.get("direction") for m in spec.get("metrics", [])}
+    comparable = spec.get("comparable_to_paper") is True
     results = []
     for claim in spec.get("claims", []):
         metric, better, worse = claim["metric"], claim["better"], claim["worse"]
         b, w = by_key.get((better, metric)), by_key.get((worse, metric))
-        bm, wm = (b.mean if b else None), (w.mean if w else None)
-        direction = directions.get(metric)
-        if bm is None or wm is None:
-            gone = [r for r, m in ((better, bm), (worse, wm)) if m is None]
-            verdict, why = "undecided", f"no value for {', '.join(gone)}"
-        elif direction not in ("lower", "higher"):
-            verdict, why = "undecided", f"unknown direction {direction!r} for {metric}"
-        else:
-            ok = bm < wm if direction == "lower" else bm > wm
-            verdict, why = ("pass" if ok else "fail"), f"{direction} is better"
+        at_scale, rule = _verdict(b, w, directions.get(metric))
+        why = f"{_side(better, b)} vs {_side(worse, w)}: {rule}"
         results.append(ClaimResult(claim.get("text", metric), metric, better, worse,
-                                   bm, wm, verdict, why))
+                                   b.mean if b else None, w.mean if w else None,
+                                   at_scale if comparable else "not comparable", at_scale, why))
     return results
 
 

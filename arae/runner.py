@@ -19,14 +19,15 @@ from pathlib import Path
 
 import torch
 
+from arae import CODE_VERSION
 from arae.benchmark import BenchmarkSpec, Row
-from arae.config import apply_overrides, config_hash, deep_merge
+from arae.config import apply_overrides, config_hash, deep_merge, training_config
 from arae.data import Corpus, build_corpus
-from arae.data.batching import BucketBatcher
+from arae.data.batching import BATCHINGS, make_batcher
 from arae.data.vocab import Vocab
 from arae.envinfo import environment
 from arae.errors import ConfigError, DataError, SuiteError
-from arae.io import atomic_write_json, atomic_write_text, read_json
+from arae.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 from arae.metrics import METRICS, EvalContext, flavoured_name
 from arae.models import MODELS
 from arae.registry import Registry
@@ -46,6 +47,7 @@ class RunPlan:
     config: dict
     data_fingerprint: str           # sha256 of the sentences of every split
     hash: str
+    train_key: str                  # what decides the trained weights; equal keys train identically
     dir: Path
 
     @property
@@ -73,8 +75,9 @@ AMP_MODES = ("none", "bf16")
 
 def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: Path,
               overrides: list[str], data_dir: Path, rows: list[str] | None = None) -> list[RunPlan]:
-    """Resolves every run and reads its data (bad data fails here, before any training); the run hash
-    covers a fingerprint of the sentences, so new data in the same folder never reuses old results."""
+    """Resolves every run and reads its data (bad data fails here, before any training). The run hash
+    covers the code and benchmark versions and a fingerprint of the sentences, so neither a code fix
+    nor new data in the same folder ever reuses old results."""
     _load_corpus.cache_clear()  # data is read afresh by every command, then shared by its runs
     plans = []
     for spec in specs:
@@ -84,13 +87,18 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
             cfg = apply_overrides(cfg, overrides)
             if cfg["train"]["amp"] not in AMP_MODES:
                 raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
+            if cfg["train"]["batching"] not in BATCHINGS:
+                raise ConfigError(f"train.batching={cfg['train']['batching']!r}: expected one of {', '.join(BATCHINGS)}")
+            trains_as = MODELS.get(row.model).trains_as or row.model
             _, data_fingerprint = load_corpus(cfg, data_dir)
             for k in range(seeds or p.seeds):
-                seed = derive_seed(spec.base_seed, spec.name, row.name, k)
-                key = config_hash({"benchmark": spec.name, "version": spec.version, "row": row.name,
-                                   "model": row.model, "config": cfg, "seed": seed, "data": data_fingerprint,
-                                   "metrics": [m.metric for m in spec.metrics]})
-                plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key,
+                seed = derive_seed(spec.base_seed, spec.name, row.seed_row or row.name, k)
+                train_key = config_hash({"code_version": CODE_VERSION, "model": trains_as, "seed": seed,
+                                         "config": training_config(cfg), "data": data_fingerprint})
+                key = config_hash({"benchmark": spec.name, "version": spec.version, "code_version": CODE_VERSION,
+                                   "row": row.name, "model": row.model, "config": cfg, "seed": seed,
+                                   "data": data_fingerprint, "metrics": [m.metric for m in spec.metrics]})
+                plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key, train_key,
                                      out / spec.name / row.name / f"seed{k}-{key[:8]}"))
     return plans
 
@@ -172,14 +180,19 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
         atomic_write_json(plan.dir / "run.json", {
             "benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "model": plan.row.model, "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
-            "hash": plan.hash, "data_fingerprint": plan.data_fingerprint, "config": plan.config, "metric_flavours": list(plan.metric_names.values())})
+            "hash": plan.hash, "code_version": CODE_VERSION, "train_key": plan.train_key,
+            "data_fingerprint": plan.data_fingerprint, "config": plan.config,
+            "metric_flavours": list(plan.metric_names.values())})
         atomic_write_json(plan.dir / "env.json", environment(device))
         write_status(plan.dir, "running")
         try:
             atomic_write_json(plan.dir / "result.json", run_one(plan, data_dir, device))
-        except KeyboardInterrupt:
-            write_status(plan.dir, "pending", "interrupted by the user; re-run the same command to resume")
-            raise
+        except KeyboardInterrupt as err:
+            how = (f"resume from its checkpoint{f' ({err})' if str(err) else ''}"
+                   if (plan.dir / "checkpoint.pt").exists() else "start it over (it had no checkpoint yet)")
+            message = f"{plan.name} interrupted by the user; the same command will {how}"
+            write_status(plan.dir, "pending", message)
+            raise KeyboardInterrupt(message) from None
         except SuiteError as err:
             write_status(plan.dir, "failed", str(err))
             return "failed"
@@ -200,12 +213,16 @@ def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
     corpus, _ = load_corpus(cfg, data_dir)
     seed_everything(plan.seed)
     vocab = Vocab.build(corpus.train, cfg["data"]["vocab_size"])
-    batcher = BucketBatcher([vocab.encode(s) for s in corpus.train], cfg["train"]["batch_size"], plan.seed)
+    batcher = make_batcher(cfg["train"]["batching"], [vocab.encode(s) for s in corpus.train],
+                           cfg["train"]["batch_size"], plan.seed)
     method = MODELS.get(plan.row.model)(vocab, cfg, device)
     method.prepare(corpus.train, batcher)
 
     timing = {}
     if method.trains:
+        if twin := _adopt_twin_training(plan):
+            timing["training_reused_from"] = twin
+            log(plan, f"trains exactly like {twin} (same training key): reusing its final checkpoint")
         timing |= train(method, batcher, cfg, run_dir, report=functools.partial(log, plan))
         log(plan, f"training throughput: {timing['train_sentences_per_sec']} sentences/s")
     samples, timing["sample_seconds"] = _samples(plan, method)
@@ -214,7 +231,29 @@ def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
     return {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
             "metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
+            "n_samples_requested": cfg["eval"]["n_samples"],
             "data": {**corpus.description, "vocab_size": len(vocab)}, "timing": timing}
+
+
+def _adopt_twin_training(plan: RunPlan) -> str | None:
+    """Work done once: a run whose training key equals that of a finished run (e.g. `arae_gauss` and
+    `arae`, which differ only in how they sample) copies its final checkpoint and curves instead of
+    training again. Returns the twin's folder relative to the output folder, or None."""
+    if (plan.dir / "checkpoint.pt").exists():
+        return None
+    out = plan.dir.parents[2]
+    for run_json in sorted(out.glob("*/*/seed*/run.json")):
+        twin = run_json.parent
+        try:
+            same = twin != plan.dir and read_json(run_json).get("train_key") == plan.train_key
+        except (OSError, ValueError):
+            continue
+        if same and read_status(twin) == "done" and (twin / "checkpoint.pt").exists():
+            for name in ("checkpoint.pt", "scalars.jsonl"):
+                if (twin / name).exists():
+                    atomic_write_bytes(plan.dir / name, (twin / name).read_bytes())
+            return str(twin.relative_to(out))
+    return None
 
 
 def _samples(plan: RunPlan, method) -> tuple[list[str], float]:
@@ -236,7 +275,8 @@ def _metrics(plan: RunPlan, samples: list[str], corpus, vocab: Vocab) -> tuple[d
     """Each metric is stored in its own file as soon as it is computed; finished ones are not recomputed."""
     ctx = EvalContext(samples=samples, train_text=[" ".join(s) for s in corpus.train],
                       eval_text=[" ".join(s) for s in corpus.test], vocab_words=vocab.words,
-                      workdir=plan.dir / "metrics_work", params={"order": plan.config["eval"]["ngram_order"]})
+                      workdir=plan.dir / "metrics_work", params={"order": plan.config["eval"]["ngram_order"]},
+                      artefacts=plan.dir.parents[2] / "_artefacts")
     results, total = {}, 0.0
     for metric, name in plan.metric_names.items():
         path = plan.dir / "metrics" / f"{name}.json"

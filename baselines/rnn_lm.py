@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from arae.data.batching import BucketBatcher
+from arae.data.batching import Batcher
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from arae.models import MODELS
 from arae.models.method import Method
@@ -57,7 +57,7 @@ class RNNLanguageModel(Method):
         self.nets = {"lm": self.lm}
         self.optims = {"lm": torch.optim.SGD(self.lm.parameters(), lr=cfg["train"]["lr_ae"])}
 
-    def train_step(self, step: int, batcher: BucketBatcher) -> dict[str, torch.Tensor]:
+    def train_step(self, step: int, batcher: Batcher) -> dict[str, torch.Tensor]:
         b = batcher.batch(step).to(self.device)
         self.lm.train()
         self.optims["lm"].zero_grad(set_to_none=True)

@@ -13,8 +13,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from arae.io import atomic_write_text, read_jsonl
-from arae.results import (CellStat, RunRecord, check_claims, collect_runs, latest_runs,
+from arae.results import (MIN_SEEDS, CellStat, RunRecord, check_claims, collect_runs, latest_runs,
                           load_benchmark_specs, summarize, write_summary_csv)
+from reports.figures import curves_png
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "cpu", "device",
@@ -27,11 +28,18 @@ OOV_LEGEND = ("OOV: share of evaluated words outside the vocabulary of the n-gra
 
 
 def fmt(x: float | None, signed: bool = False) -> str:
-    """Short human number: 3 significant digits below 1, two decimals up to 100, one above."""
+    """4 significant digits, thousands separated, no exponent for ordinary magnitudes."""
     if x is None:
         return "—"
-    spec = ".1f" if abs(x) >= 100 else ".2f" if abs(x) >= 1 else ".3g"
-    return format(x, ("+" if signed else "") + spec)
+    sign = "+" if signed and x > 0 else ""
+    if x == 0:
+        return sign + "0"
+    if abs(x) < 1e-4:
+        return sign + format(x, ".3e")
+    decimals = 3 - math.floor(math.log10(abs(x)))
+    if decimals <= 0:
+        return sign + format(round(x, decimals), ",.0f")
+    return sign + format(x, f",.{decimals}f")
 
 
 def _number(x) -> float | None:
@@ -53,25 +61,42 @@ def _distinct(dicts: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-def _cell(stat: CellStat | None, metric: dict, paper, footnotes: list[str]) -> dict:
+def _paper_number(paper_row: dict, metric: str) -> tuple[float | None, str | None]:
+    """The paper's number for our flavoured `metric` (reverse_ppl.kenlm5) and its flavour: the same
+    metric under any flavour (reverse_ppl.rnnlm) is shown, but a Δ only where the flavours match."""
+    base = metric.split(".")[0]
+    for name, value in paper_row.items():
+        if name == metric or name.split(".")[0] == base:
+            return _number(value), (name.split(".", 1)[1] if "." in name else "")
+    return None, None
+
+
+def _cell(stat: CellStat | None, metric: dict, paper_row: dict, footnotes: list[str]) -> dict:
     """One row x metric cell; a seed without a value gets a numbered footnote with its reason."""
     reasons = [f"seed {seed}: {why}" for seed, why in stat.missing] if stat else ["no runs"]
-    mean, paper = (stat.mean if stat else None), _number(paper)
-    delta = mean - paper if mean is not None and paper is not None else None
+    mean = stat.mean if stat else None
+    paper, paper_flavour = _paper_number(paper_row, metric["name"])
+    same_flavour = paper is not None and paper_row.get(metric["name"]) is not None
+    delta = mean - paper if mean is not None and same_flavour else None
     tone = ""
     if delta and metric["direction"] in ARROWS:
         tone = "better" if (delta < 0) == (metric["direction"] == "lower") else "worse"
     if reasons:
         footnotes.append("; ".join(reasons))
     ci = stat.ci95 if stat else None
-    oov = stat.oov_rate_mean if stat else None
     seeds = [str(s) for s in stat.fallback_seeds] if stat else []
+    rests_on = ""
+    if stat and stat.n_samples is not None and stat.n_vocab_lines is not None:
+        share = f" ({stat.vocab_line_share:.0%})" if stat.vocab_line_share is not None else ""
+        rests_on = f"{stat.n_samples:,} samples + {stat.n_vocab_lines:,} vocab lines{share}"
     return {"metric": metric["label"], "paper": "—" if paper is None else f"{paper:g}",
+            "other_protocol": f"other protocol: {paper_flavour}" if paper is not None and not same_flavour else "",
             "missing": mean is None, "n": stat.n if stat else 0,
             "ours": fmt(mean) + (f" ± {fmt(ci)}" if ci is not None else ""),
             "delta": "—" if delta is None else fmt(delta, signed=True), "tone": tone,
             "reason": "; ".join(reasons), "note": len(footnotes) if reasons else None,
-            "oov": "" if oov is None else f"OOV {oov:.1%}",
+            "oov": "" if not stat or stat.oov_rate_mean is None else f"OOV {stat.oov_rate_mean:.1%}",
+            "rests_on": rests_on,
             "fallback": (f"seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}"
                          if seeds else "")}
 
@@ -82,40 +107,34 @@ def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], me
     the OOV/fallback legend when a cell shows either."""
     by_key = {(c.row, c.metric): c for c in cells}
     paper = spec.get("paper", {})
-    body = [{"label": r["label"], "cells": [
-        _cell(by_key.get((r["name"], m["name"])), m, paper.get(r["name"], {}).get(m["name"]),
-              footnotes) for m in metrics]} for r in rows]
-    claims = [{"text": c.text, "verdict": c.verdict, "why": c.why, "better": c.better,
-               "worse": c.worse, "better_mean": fmt(c.better_mean), "worse_mean": fmt(c.worse_mean)}
+    body = [{"label": r["label"], "short": r.get("short", ""), "cells": [
+        _cell(by_key.get((r["name"], m["name"])), m, paper.get(r["name"], {}), footnotes) for m in metrics]}
+        for r in rows]
+    claims = [{"text": c.text, "verdict": c.verdict, "at_scale": c.at_scale, "why": c.why}
               for c in check_claims(spec, cells)]
     flagged = any(c["oov"] or c["fallback"] for r in body for c in r["cells"])
+    comparable = spec.get("comparable_to_paper") is True
     return {"version": group[0], "preset": group[1], "rows": body, "claims": claims,
-            "passed": sum(c["verdict"] == "pass" for c in claims),
-            "legend": OOV_LEGEND if flagged else ""}
+            "comparable": comparable, "passed": sum(c["verdict"] == "pass" for c in claims),
+            "legend": OOV_LEGEND if flagged else "",
+            "other_protocol": any(c["other_protocol"] for r in body for c in r["cells"])}
 
 
-def _curves(run: RunRecord | None, width: int = 240, height: int = 48) -> list[dict]:
-    """Sparklines of every logged scalar (seed 0), as SVG polyline points."""
-    series: dict[str, list[tuple[float, float]]] = {}
-    try:
-        lines = read_jsonl(run.run_dir / "scalars.jsonl") if run else []
-    except OSError:
-        lines = []
-    for i, line in enumerate(x for x in lines if isinstance(x, dict)):
-        step = _number(line.get("step"))
-        for key, value in line.items():
-            if key != "step" and _number(value) is not None:
-                series.setdefault(key, []).append((i if step is None else step, float(value)))
-    curves = []
-    for key, pts in sorted(series.items()):
-        pts = pts[::max(1, len(pts) // 200)]
-        (x0, x1), (y0, y1) = [(min(v), max(v)) for v in zip(*pts)]
-        sx, sy = (width - 4) / ((x1 - x0) or 1), (height - 4) / ((y1 - y0) or 1)
-        points = " ".join(f"{2 + (x - x0) * sx:.1f},{height - 2 - (y - y0) * sy:.1f}"
-                          for x, y in pts)
-        curves.append({"key": key, "points": points, "first": fmt(pts[0][1]),
-                       "last": fmt(pts[-1][1]), "steps": f"{x0:g}–{x1:g}"})
-    return curves
+def _curves(runs: list[RunRecord], label: str) -> str:
+    """Every logged scalar of the row's done seeds as a matplotlib figure (a data: URL), or ""."""
+    series: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for run in sorted(runs, key=lambda r: r.seed_index or 0):
+        try:
+            lines = read_jsonl(run.run_dir / "scalars.jsonl")
+        except OSError:
+            continue
+        for i, line in enumerate(x for x in lines if isinstance(x, dict)):
+            step = _number(line.get("step"))
+            for key, value in line.items():
+                if key not in ("step", "seconds") and _number(value) is not None:
+                    series.setdefault(key, {}).setdefault(f"seed {run.seed_index}", []).append(
+                        (i if step is None else step, float(value)))
+    return curves_png(series, label) if series else ""
 
 
 def _data_note(data: dict) -> str:
@@ -130,17 +149,30 @@ def _data_note(data: dict) -> str:
 
 
 def _row_details(row: dict, runs: list[RunRecord]) -> dict:
-    """Timing over done seeds, and the fixed samples and curves of seed 0."""
+    """Timing over done seeds, the fixed samples of seed 0, and the curves of every done seed."""
     done = [r for r in runs if r.row == row["name"] and r.state == "done"]
     timing = [r.result.get("timing") or {} for r in done]
     seed0 = next((r for r in runs if r.row == row["name"] and r.seed_index == 0), None)
     samples = (seed0.result or {}).get("samples_preview", []) if seed0 else []
     why_none = (f"seed 0 is {seed0.state}" if seed0 and seed0.state != "done" else
                 "seed 0 recorded no samples" if seed0 else "there is no seed 0 run")
-    return {**row, "n_done": len(done), "curves": _curves(seed0),
+    reused = sorted({t["training_reused_from"].split("/")[1] for t in timing if t.get("training_reused_from")})
+    return {**row, "n_done": len(done), "curves": _curves(done, row["label"]),
             "sents_per_sec": fmt(_mean_of(timing, "train_sentences_per_sec")),
             "wall": fmt(_mean_of(timing, "wall_seconds")),
+            "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
             "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none}
+
+
+def _short_of_samples(row: str, runs: list[RunRecord]) -> str:
+    """A row that drew fewer samples than asked (the real row on a small corpus) is marked."""
+    short = [(r.seed_index, r.result.get("n_samples"), r.result.get("n_samples_requested"))
+             for r in runs if r.row == row and r.state == "done" and r.result]
+    short = [(s, n, want) for s, n, want in short if isinstance(n, int) and isinstance(want, int) and n < want]
+    if not short:
+        return ""
+    _, n, want = short[0]
+    return f"only {n:,} of {want:,} samples (the source has no more)"
 
 
 def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list[CellStat],
@@ -151,6 +183,8 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
             for r in spec.get("rows", [])]
     rows += [{"name": n, "label": n, "note": ""}
              for n in sorted({r.row for r in current} - {r["name"] for r in rows})]
+    for row in rows:
+        row["short"] = _short_of_samples(row["name"], current)
     metrics = [{"name": m["name"], "label": m.get("label", m["name"]),
                 "direction": m.get("direction"), "arrow": ARROWS.get(m.get("direction"), ""),
                 "flavour_note": m.get("flavour_note", "")} for m in spec.get("metrics", [])]
@@ -171,18 +205,26 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
     return {
         "name": name, "title": spec.get("title", name), "paper_ref": spec.get("paper_ref", ""),
         "version": spec.get("version"), "preset": preset, "load_error": spec.get("load_error"),
-        "preset_note": (f"{preset} preset: not comparable to the paper"
-                        if spec.get("comparable_to_paper") is False else ""),
+        "preset_note": _comparability(spec, preset),
+        "preset_description": str(spec.get("preset_note") or ""),
         "counts": {s: sum(r.state == s for r in counted) for s in ("done", "failed", "running",
                                                                    "pending")},
         "metrics": metrics, "tables": tables, "footnotes": footnotes,
-        "notes": [str(n) for n in spec.get("notes", [])],
+        "notes": list(dict.fromkeys(str(n) for n in spec.get("notes", []))),
         "data_notes": [_data_note(d) for d in _distinct([(r.result or {}).get("data") or {} for r in main_runs])],
         "failed": [{"row": r.row, "seed": r.seed_index, "error": r.error,
                     "dir": str(r.run_dir.relative_to(out))}
                    for r in current if r.state == "failed"],
         "rows": [_row_details(r, main_runs) for r in rows],
     }
+
+
+def _comparability(spec: dict, preset: str | None) -> str:
+    if spec.get("comparable_to_paper") is not False:
+        return ""
+    if spec.get("user_corpus"):
+        return "your own corpus: no paper numbers apply"
+    return f"{preset} preset: not comparable to the paper; the claims are checked at this scale only"
 
 
 def _system_info(records: list[RunRecord]) -> list[tuple[str, str]]:
@@ -216,11 +258,11 @@ def render_report(out_dir: str | Path) -> Path:
     benchmarks = [_benchmark_view(name, specs.get(name, {}), records, stats, out)
                   for name in sorted(set(specs) | {r.benchmark for r in records})]
     ctx = {"out_dir": str(out), "benchmarks": benchmarks, "n_runs": len(records),
-           "system": _system_info(records)}
+           "system": _system_info(records), "min_seeds": MIN_SEEDS}
     env, report = _jinja(), out / "report"
     atomic_write_text(report / "index.html", env.get_template("index.html.j2").render(ctx))
     for bench in benchmarks:
-        page = env.get_template("benchmark.html.j2").render(b=bench)
+        page = env.get_template("benchmark.html.j2").render(b=bench, min_seeds=MIN_SEEDS)
         atomic_write_text(report / f"{bench['name']}.html", page)
     atomic_write_text(report / "summary.md", env.get_template("summary.md.j2").render(ctx))
     return report

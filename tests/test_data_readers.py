@@ -152,7 +152,15 @@ def test_no_snli_files_says_where_it_looked_and_how_to_download(tmp_path):
     assert message.startswith(f"{tmp_path}: SNLI test split not found")
     for looked in ("snli_1.0_test.jsonl", str(tmp_path / "snli" / "s1.test"), "labels.test"):
         assert looked in message
-    assert "arae.data.download('snli'" in message
+    assert f"run_all.py --download snli --data-dir {tmp_path}" in message
+
+
+def test_a_missing_data_folder_says_it_does_not_exist_and_how_to_download(tmp_path):
+    with pytest.raises(DataError) as err:
+        read_snli(tmp_path / "nowhere", "dev")
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'nowhere'}: data folder does not exist")
+    assert "run_all.py --download snli" in message and "arae.data" not in message
 
 
 def test_unknown_split_is_a_config_error(tmp_path):

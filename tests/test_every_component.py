@@ -8,7 +8,7 @@ import torch
 import baselines  # noqa: F401
 import benchmarks  # noqa: F401
 from arae.benchmark import BENCHMARKS
-from arae.data.batching import BucketBatcher
+from arae.data.batching import make_batcher
 from arae.data.vocab import Vocab
 from arae.metrics import METRICS
 from arae.models import MODELS
@@ -27,7 +27,7 @@ def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, shared)
     for plan in plan_runs([spec], preset, 1, tmp_path, [], data_dir=shared):
         torch.manual_seed(0)
         vocab = Vocab.build(sentences, plan.config["data"]["vocab_size"])
-        batcher = BucketBatcher([vocab.encode(s) for s in sentences], 8, seed=0)
+        batcher = make_batcher(plan.config["train"]["batching"], [vocab.encode(s) for s in sentences], 8, seed=0)
         method = MODELS.get(plan.row.model)(vocab, plan.config, torch.device("cpu"))
         method.prepare(sentences, batcher)
         if method.trains:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import random
 import stat
 
@@ -70,8 +71,24 @@ def test_discount_fallback_fires_on_degenerate_text_and_is_recorded(tmp_path):
     result = forward_ppl(["a man is playing a guitar ."] * 3, ["a man is playing ."], 5, tmp_path)
     assert result.value is not None and math.isfinite(result.value)
     assert result.details["discount_fallback"] is True
-    assert "BadDiscountException" in (tmp_path / "lmplz.log").read_text()
-    assert "Substituting fallback discounts" in (tmp_path / "lmplz.discount_fallback.log").read_text()
+    lm_folder = tmp_path.parent / result.details["lm_artefact"]
+    assert lm_folder.parent == tmp_path
+    assert "BadDiscountException" in (lm_folder / "lmplz.log").read_text()
+    assert "Substituting fallback discounts" in (lm_folder / "lmplz.discount_fallback.log").read_text()
+
+
+def test_the_forward_lm_of_a_training_text_is_built_once_and_reused(tmp_path, monkeypatch):
+    corpus = _corpus(50)
+    first = forward_ppl(corpus, corpus[:5], 3, tmp_path)
+    broken = tmp_path / "lmplz"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(broken.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("ARAE_LMPLZ", str(broken))  # a rebuild would now fail
+    again = forward_ppl(corpus, corpus[5:10], 3, tmp_path)
+    assert again.value is not None and again.details["lm_artefact"] == first.details["lm_artefact"]
+    assert not (tmp_path.parent / first.details["lm_artefact"] / "train.txt").exists()  # only the model is kept
+    with pytest.raises(SuiteError):  # another text or order is another artefact
+        forward_ppl(corpus[:40], corpus[:5], 3, tmp_path)
 
 
 @pytest.mark.parametrize("samples", [[], ["", "  ", "<s> </s>"]])
@@ -99,6 +116,8 @@ def test_reverse_ppl_reports_oov_rate_and_vocab_smoothing(tmp_path):
     result = reverse_ppl(samples, real, 5, tmp_path / "novocab", [])
     d = result.details
     assert (d["n_oov"], d["oov_rate"], d["order"]) == (1, pytest.approx(1 / 14), 5)
+    assert (d["n_samples"], d["n_vocab_lines"]) == (200, 0)
+    assert reverse_ppl(samples, real, 5, tmp_path / "v", ["noun1", "zebra"]).details["vocab_line_share"] == 2 / 202
     assert d["protocol"] == "kenlm5, bos=True eos=False, natural log, vocab appended once"
 
 

@@ -69,9 +69,33 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, tiny_text_dir):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert "re-run the same command to resume" in err and "Traceback" not in err
+    assert "the same command will resume from its checkpoint (checkpoint saved at step" in err
+    assert "Traceback" not in err
     status = read_json(_run_dir(out) / "status.json")
     assert status["state"] == "pending" and "interrupted" in status["error"]
+
+
+def test_ctrl_c_saves_a_checkpoint_that_the_next_run_resumes_from(tmp_path, tiny_text_dir, monkeypatch, capsys):
+    """The checkpoint is written at the interrupt (none is due before step 100), and the resumed run
+    ends with the numbers of an uninterrupted one."""
+    from arae.models.arae import ARAE
+    args = lambda out: _args(out, tiny_text_dir, steps=12, every=100)  # noqa: E731
+    assert main(args(tmp_path / "clean")) == 0
+    step_once = ARAE.train_step
+
+    def interrupted_at_step_7(self, step, batcher):
+        if step == 7:
+            os.kill(os.getpid(), signal.SIGINT)  # as a Ctrl-C in the terminal would
+        return step_once(self, step, batcher)
+    monkeypatch.setattr(ARAE, "train_step", interrupted_at_step_7)
+    out = tmp_path / "interrupted"
+    assert main(args(out)) == 130
+    assert "checkpoint saved at step 8/12" in capsys.readouterr().err
+    assert torch.load(_run_dir(out) / "checkpoint.pt", weights_only=True)["step"] == 8
+    monkeypatch.setattr(ARAE, "train_step", step_once)
+    assert main(args(out)) == 0
+    assert "resuming from step 8/12" in capsys.readouterr().err
+    assert _result(out) == _result(tmp_path / "clean")
 
 
 def test_crash_during_metrics_keeps_finished_metrics(tmp_path, tiny_text_dir, monkeypatch):

@@ -28,7 +28,7 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     out = tmp_path / "runs"
     assert _run(out, tiny_text_dir) == 0
     metrics = _metrics(out)
-    assert sorted(metrics) == ["ae", "arae", "lm", "real"]
+    assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real"]
     for row in metrics.values():
         for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"):
             assert row[name]["value"] is not None and math.isfinite(row[name]["value"]), row[name]
@@ -39,8 +39,21 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     assert result["data"]["name"] == "text_dir" and run["preset"] == "smoke" and run["config"]["train"]["steps"] == 6
     assert read_json(run_dir / "env.json")["torch"] == torch.__version__
     csv = (out / "summary.csv").read_text().splitlines()
-    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 4 * 3
+    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 5 * 3
     assert (out / "report" / "index.html").exists() and "Reverse PPL" in (out / "report" / "summary.md").read_text()
+
+    # work done once: one forward LM for all five rows; arae_gauss reuses the arae row's training
+    assert len(list((out / "_artefacts").glob("ngram5-*/kenlm5.arpa"))) == 1
+    assert {m["forward_ppl.kenlm5"]["details"]["lm_artefact"] for m in metrics.values()} == {
+        "_artefacts/" + next((out / "_artefacts").glob("ngram5-*")).name}
+    gauss_dir = next(out.glob("snli_generation/arae_gauss/seed0-*"))
+    assert read_json(gauss_dir / "result.json")["timing"]["training_reused_from"] == str(run_dir.relative_to(out))
+    assert (gauss_dir / "checkpoint.pt").read_bytes() == (run_dir / "checkpoint.pt").read_bytes()
+    assert metrics["arae_gauss"]["reverse_ppl.kenlm5"] != metrics["arae"]["reverse_ppl.kenlm5"]  # sampled otherwise
+    # a user's own corpus: no paper numbers, and the title names the corpus
+    spec = read_json(out / "snli_generation" / "benchmark.json")
+    assert spec["paper"] == {} and str(tiny_text_dir) in spec["title"] and "SNLI" not in spec["title"]
+    assert spec["comparable_to_paper"] is False
 
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/*/seed*/result.json")}
     assert _run(out, tiny_text_dir) == 0  # a second run does no work
@@ -117,7 +130,7 @@ def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared):
     assert main(["-b", "snli_generation", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
                  "--set", "eval.n_samples=200"]) == 0
     metrics = _metrics(out)
-    assert sorted(metrics) == ["ae", "arae", "lm", "real"]
+    assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real"]
     assert all(m[name]["value"] > 1 for m in metrics.values() for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"))
     data = read_json(next(out.glob("snli_generation/real/seed0-*/result.json")))["data"]
     assert data["sizes"]["train"] == 11519 and "SNLI dev" in data["substitute"]

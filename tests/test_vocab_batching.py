@@ -1,7 +1,9 @@
 """Vocabulary and the step-addressed, length-bucketed batches that make resume exact."""
+import pytest
 import torch
 
-from arae.data.batching import BucketBatcher, collate
+from arae.data.batching import collate, make_batcher
+from arae.errors import ConfigError
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab
 
 
@@ -26,28 +28,56 @@ def _sentences(n=100):
             for _ in range(n)]
 
 
-def test_batch_is_a_pure_function_of_the_step():
+@pytest.mark.parametrize("kind", ["official", "bucket"])
+def test_batch_is_a_pure_function_of_the_step(kind):
     data = _sentences()
-    a, b = BucketBatcher(data, 8, seed=3), BucketBatcher(data, 8, seed=3)
+    a, b = make_batcher(kind, data, 8, seed=3), make_batcher(kind, data, 8, seed=3)
     for step in [0, 5, 30, 12, 0, 99]:  # any order, across epochs: same batch as a fresh batcher
         assert torch.equal(a.batch(step).src, b.batch(step).src)
         assert torch.equal(a.random_batch(step, 2).src, b.random_batch(step, 2).src)
-    assert not torch.equal(a.batch(0).src, BucketBatcher(data, 8, seed=4).batch(0).src)
+    assert not torch.equal(a.batch(0).src, make_batcher(kind, data, 8, seed=4).batch(0).src)
 
 
-def test_a_corpus_smaller_than_a_batch_is_one_batch():
-    batcher = BucketBatcher([[5], [6, 7]], 64, seed=0)
+@pytest.mark.parametrize("kind", ["official", "bucket"])
+def test_a_corpus_smaller_than_a_batch_is_one_batch(kind):
+    batcher = make_batcher(kind, [[5], [6, 7]], 64, seed=0)
     assert batcher.batches_per_epoch == 1 and len(batcher.batch(3)) == 2 and len(batcher.random_batch(0, 1)) == 2
 
 
-def test_epoch_covers_distinct_sentences_in_length_buckets_and_reshuffles():
-    data = _sentences()
-    batcher = BucketBatcher(data, 8, seed=1)
+def _epoch(batcher, epoch=0):
     n = batcher.batches_per_epoch
-    assert n == 12
-    epoch0 = [batcher.batch(i) for i in range(n)]
+    return [batcher.batch(epoch * n + i) for i in range(n)]
+
+
+def _sentence_ids(batch):
+    return [tuple(row[: int(n)]) for row, n in zip(batch.tgt.tolist(), batch.lengths)]
+
+
+def test_default_batches_mix_lengths_and_cover_the_epoch_without_repeats():
+    data = [[4 + i] * (1 + i % 15) for i in range(100)]  # 100 distinct sentences of lengths 1..15
+    batcher = make_batcher("official", data, 8, seed=1)
+    epoch0 = _epoch(batcher)
+    assert len(epoch0) == 12
     spreads = [int(b.lengths.max() - b.lengths.min()) for b in epoch0]
-    assert max(spreads) <= 3  # similar lengths in a batch
-    rows = {tuple(r) for b in epoch0 for r in b.tgt.tolist()}
-    assert len(rows) >= n * 8 - 5  # (almost) no sentence twice in an epoch, up to duplicates in the data
-    assert [b.src.tolist() for b in epoch0] != [batcher.batch(n + i).src.tolist() for i in range(n)]
+    assert sum(s >= 5 for s in spreads) >= 10  # lengths mixed inside almost every batch
+    ids = [s for b in epoch0 for s in _sentence_ids(b)]
+    assert len(ids) == len(set(ids)) == 96  # every sentence at most once; the remainder (4) left out
+    assert all(b.lengths.tolist() == sorted(b.lengths.tolist(), reverse=True) for b in epoch0)  # sorted inside
+    assert [b.src.tolist() for b in epoch0] == [b.src.tolist() for b in _epoch(batcher, 1)]  # batchified once
+    draws = {tuple(batcher.random_batch(7, k).lengths.tolist()) for k in range(20)}
+    assert len(draws) > 5 and draws <= {tuple(b.lengths.tolist()) for b in epoch0}  # whole batches, at random
+
+
+def test_bucket_batches_group_lengths_and_reshuffle_each_epoch():
+    data = _sentences()
+    batcher = make_batcher("bucket", data, 8, seed=1)
+    epoch0 = _epoch(batcher)
+    assert max(int(b.lengths.max() - b.lengths.min()) for b in epoch0) <= 3  # similar lengths in a batch
+    ids = {tuple(r) for b in epoch0 for r in b.tgt.tolist()}
+    assert len(ids) >= 12 * 8 - 5  # (almost) no sentence twice in an epoch, up to duplicates in the data
+    assert [b.src.tolist() for b in epoch0] != [b.src.tolist() for b in _epoch(batcher, 1)]
+
+
+def test_unknown_batching_is_a_config_error():
+    with pytest.raises(ConfigError, match="train.batching='sorted'.*official, bucket"):
+        make_batcher("sorted", _sentences(), 8, seed=0)

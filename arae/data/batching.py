@@ -1,9 +1,17 @@
-"""Length-bucketed batches addressed by a global step index.
+"""Training batches addressed by a global step index, in two compositions (`train.batching`).
 
-Batch i is a pure function of (sentences, batch size, seed, i): the epoch is i // batches_per_epoch
-and each epoch has its own seeded order, so a resumed run sees exactly the batches an uninterrupted
-run would, without storing iterator state. Within a batch sentences have similar lengths, so
-packed LSTMs waste little work on padding.
+Batch i is a pure function of (sentences, batch size, seed, i), so a resumed run sees exactly the
+batches an uninterrupted run would, without storing iterator state.
+
+- `official` (default): the official `batchify`: shuffle the sentences once, cut them into batches
+  of `batch_size` (the remainder is left out), sort inside each batch only. Batches mix lengths,
+  as the critic's BatchNorm statistics in the official code do.
+- `bucket` (opt-in, faster): each epoch, sentences of similar length are batched together and the
+  batches are reshuffled. Packed LSTMs then waste little work on padding, but the critic sees one
+  length slice of real codes at a time, and since the AE loss is a mean over a batch's tokens,
+  short sentences weigh more per token. Its effect is measured in the README.
+
+The GAN steps draw whole batches at random (`random_batch`), as the official code does.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ import numpy as np
 import torch
 
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
+from arae.errors import ConfigError
 
 
 @dataclass
@@ -38,7 +47,9 @@ def collate(encoded: list[list[int]]) -> Batch:
     return Batch(src, tgt, lengths)
 
 
-class BucketBatcher:
+class Batcher:
+    """Base: subclasses say which sentence indices make up each batch of an epoch."""
+
     def __init__(self, encoded: list[list[int]], batch_size: int, seed: int):
         if not encoded:
             raise ValueError("no sentences to batch")
@@ -46,6 +57,38 @@ class BucketBatcher:
         self.batches_per_epoch = len(encoded) // self.batch_size
         self._epoch, self._chunks = -1, []
 
+    def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def _chunks_for(self, epoch: int) -> list[np.ndarray]:
+        if epoch != self._epoch:
+            self._epoch, self._chunks = epoch, self._epoch_chunks(epoch)
+        return self._chunks
+
+    def _collate(self, indices: np.ndarray) -> Batch:
+        """Longest first inside the batch, as the official length_sort does."""
+        ordered = sorted(indices.tolist(), key=lambda i: -len(self.encoded[i]))
+        return collate([self.encoded[i] for i in ordered])
+
+    def batch(self, step: int) -> Batch:
+        epoch, index = divmod(step, self.batches_per_epoch)
+        return self._collate(self._chunks_for(epoch)[index])
+
+    def random_batch(self, step: int, draw: int) -> Batch:
+        """A whole batch of the current epoch picked at random, seeded by (step, draw): the GAN steps' batches."""
+        chunks = self._chunks_for(step // self.batches_per_epoch)
+        pick = np.random.default_rng([self.seed, step, draw, 1]).integers(len(chunks))
+        return self._collate(chunks[pick])
+
+
+class OfficialBatcher(Batcher):
+    def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
+        """One shuffle for the whole run (the official code batchifies once), cut in order."""
+        order = np.random.default_rng([self.seed, 0]).permutation(len(self.encoded))
+        return np.split(order[: self.batches_per_epoch * self.batch_size], self.batches_per_epoch)
+
+
+class Batcher(Batcher):
     def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
         """Shuffle, stable-sort by length (so equal lengths stay shuffled), cut, shuffle the cuts."""
         rng = np.random.default_rng([self.seed, epoch])
@@ -57,17 +100,11 @@ class BucketBatcher:
         chunks = np.split(order[start : start + n], self.batches_per_epoch)
         return [chunks[i] for i in rng.permutation(len(chunks))]
 
-    def _chunks_for(self, epoch: int) -> list[np.ndarray]:
-        if epoch != self._epoch:
-            self._epoch, self._chunks = epoch, self._epoch_chunks(epoch)
-        return self._chunks
 
-    def batch(self, step: int) -> Batch:
-        epoch, index = divmod(step, self.batches_per_epoch)
-        return collate([self.encoded[i] for i in self._chunks_for(epoch)[index]])
+BATCHINGS = {"official": OfficialBatcher, "bucket": Batcher}
 
-    def random_batch(self, step: int, draw: int) -> Batch:
-        """A batch of the current epoch picked at random, seeded by (step, draw): the critic's real batches."""
-        chunks = self._chunks_for(step // self.batches_per_epoch)
-        pick = np.random.default_rng([self.seed, step, draw, 1]).integers(len(chunks))
-        return collate([self.encoded[i] for i in chunks[pick]])
+
+def make_batcher(kind: str, encoded: list[list[int]], batch_size: int, seed: int) -> Batcher:
+    if kind not in BATCHINGS:
+        raise ConfigError(f"train.batching={kind!r}: expected one of {', '.join(BATCHINGS)}")
+    return BATCHINGS[kind](encoded, batch_size, seed)

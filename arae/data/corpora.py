@@ -36,7 +36,8 @@ def _length_filter(sentences: Sentences, maxlen: int) -> tuple[Sentences, int]:
 
 
 def _finish(name: str, splits: dict[str, Sentences], files: dict[str, list[Path]],
-            maxlen: int, lowercase: bool, filters: list[str], substitute: str | None) -> Corpus:
+            maxlen: int, lowercase: bool, filters: list[str], substitute: str | None,
+            user_corpus: str | None = None) -> Corpus:
     """Apply the length filter to every split and write down what was read and dropped."""
     kept, dropped = {}, {}
     for split, sentences in splits.items():
@@ -51,6 +52,7 @@ def _finish(name: str, splits: dict[str, Sentences], files: dict[str, list[Path]
         "lowercase": lowercase,
         "filters": filters + [f"sentences with more than {maxlen} tokens dropped"],
         "substitute": substitute,
+        "user_corpus": user_corpus,  # a user's own folder: no paper numbers apply
     }
     return Corpus(name, kept["train"], kept["valid"], kept["test"], description)
 
@@ -111,4 +113,5 @@ def build_text_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Co
               for split in paths}
     files = {split: [present[split]] if split in present else [] for split in paths}
     filters = ["whitespace tokenization", "blank lines skipped"]
-    return _finish("text_dir", splits, files, maxlen, lowercase, filters, substitute=None)
+    return _finish("text_dir", splits, files, maxlen, lowercase, filters, substitute=None,
+                   user_corpus=str(folder))

@@ -111,13 +111,17 @@ def read_snli(data_dir: str | Path, split: str, lowercase: bool = True, *,
     (the official LM preprocessing keeps them; they then carry the label "-").
     """
     data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(data_dir, "data folder does not exist; download SNLI into it with "
+                                  f"`python run_all.py --download snli --data-dir {data_dir}`, "
+                                  "or pass --data-dir with the folder that holds it")
     files = locate_snli(data_dir, split)
     if files is None:
         looked = [str(p) for p in _jsonl_candidates(data_dir, split)]
         looked += [str(p) for folder in (data_dir, data_dir / "snli")
                    for p in _senteval_files(folder, split)]
         raise DataError(data_dir, f"SNLI {split} split not found; looked for {', '.join(looked)}. "
-                                  f"Download with arae.data.download('snli', {str(data_dir)!r}) "
+                                  f"Download it with `python run_all.py --download snli --data-dir {data_dir}` "
                                   f"or put the files there")
     if len(files) == 1:
         return _read_snli_jsonl(files[0], lowercase, include_no_gold)

@@ -10,7 +10,7 @@ __all__ = ["METRICS", "EvalContext", "MetricValue", "flavoured_name"]
 @METRICS.register("forward_ppl.kenlm")
 def _forward_ppl_kenlm(ctx: EvalContext) -> MetricValue:
     order = kenlm_order(ctx.params)
-    return ngram_lm.forward_ppl(ctx.train_text, ctx.samples, order, ctx.workdir / f"forward_ppl.kenlm{order}")
+    return ngram_lm.forward_ppl(ctx.train_text, ctx.samples, order, ctx.artefacts or ctx.workdir / "artefacts")
 
 
 @METRICS.register("reverse_ppl.kenlm")

@@ -35,7 +35,8 @@ class MetricValue:
 
 @dataclass
 class EvalContext:
-    """Everything a metric may look at; params holds flavour settings such as {"order": 5}."""
+    """Everything a metric may look at; params holds flavour settings such as {"order": 5}.
+    `workdir` is this run's scratch space; `artefacts` is shared by all runs of an output folder."""
 
     samples: list[str]
     train_text: list[str]
@@ -43,6 +44,7 @@ class EvalContext:
     vocab_words: list[str]
     workdir: Path
     params: dict[str, Any] = field(default_factory=dict)
+    artefacts: Path | None = None
 
 
 MetricFn = Callable[[EvalContext], MetricValue]

@@ -9,6 +9,7 @@ evaluation alike, so that the same string is the same word on both sides) is nor
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import shutil
@@ -20,6 +21,7 @@ from typing import Sequence
 
 import kenlm
 
+from arae.artefacts import build_once
 from arae.errors import MetricNotComputable, SuiteError
 from arae.io import atomic_write_text
 from arae.metrics.base import MetricValue
@@ -171,13 +173,8 @@ def _protocol(order: int, reverse: bool) -> str:
     return f"kenlm{order}, bos=True eos=False, natural log" + (", vocab appended once" if reverse else "")
 
 
-def _ppl_metric(train: Sequence[str], evaluate: Sequence[str], order: int, workdir: Path,
-                extra_lines: Sequence[str], reverse: bool) -> MetricValue:
-    details = {"order": order, "protocol": _protocol(order, reverse)}
+def _score(model: NgramModel, evaluate: Sequence[str], details: dict) -> MetricValue:
     try:
-        model = train_ngram(train, order, workdir, extra_lines=extra_lines)
-        details.update(discount_fallback=model.discount_fallback_used,
-                       n_train_sentences=model.n_train_sentences)
         result = perplexity(model, evaluate)
     except MetricNotComputable as err:
         return MetricValue.missing(str(err), **details)
@@ -186,14 +183,46 @@ def _ppl_metric(train: Sequence[str], evaluate: Sequence[str], order: int, workd
     return MetricValue(result.ppl, None, details)
 
 
+def shared_ngram(sentences: Sequence[str], order: int, artefacts: Path) -> tuple[NgramModel, dict]:
+    """An n-gram model of `sentences` built once per (text, order) under `artefacts` and reused by every
+    row and run that scores against the same text (the forward LM of a training split)."""
+    text_hash = hashlib.sha256("\n".join(sentences).encode()).hexdigest()
+
+    def build(folder: Path) -> dict:
+        model = train_ngram(sentences, order, folder)
+        (folder / "train.txt").unlink()
+        shutil.rmtree(folder / "tmp", ignore_errors=True)
+        return {"arpa": model.path.name, "discount_fallback": model.discount_fallback_used,
+                "n_train_sentences": model.n_train_sentences}
+
+    folder, info = build_once(artefacts, f"ngram{order}", {"text_sha256": text_hash, "order": order}, build)
+    built = info["built"]
+    return NgramModel(folder / built["arpa"], order, built["discount_fallback"], built["n_train_sentences"],
+                      frozenset()), info
+
+
 def forward_ppl(real_train: Sequence[str], samples: Sequence[str], order: int,
-                workdir: Path) -> MetricValue:
-    """LM on the real training text, scored on the samples: are the samples fluent?"""
-    return _ppl_metric(real_train, samples, order, workdir, (), reverse=False)
+                artefacts: Path) -> MetricValue:
+    """LM on the real training text (built once, see shared_ngram), scored on the samples: are they fluent?"""
+    model, info = shared_ngram(real_train, order, artefacts)
+    details = {"order": order, "protocol": _protocol(order, False), "discount_fallback": model.discount_fallback_used,
+               "n_train_sentences": model.n_train_sentences, "lm_artefact": info["artefact"]}
+    return _score(model, samples, details)
 
 
 def reverse_ppl(samples: Sequence[str], real_eval: Sequence[str], order: int, workdir: Path,
                 vocab_words: Sequence[str]) -> MetricValue:
     """LM on the samples plus every vocabulary word once on its own line (the official
-    "laplacian smoothing"), scored on real held-out text: do the samples cover the data?"""
-    return _ppl_metric(samples, real_eval, order, workdir, vocab_words, reverse=True)
+    "laplacian smoothing"), scored on real held-out text: do the samples cover the data?
+    The details say what the number rests on: how many sample lines, and how many vocabulary lines
+    were appended (a large share makes the LM closer to a unigram model of the vocabulary)."""
+    n_vocab = sum(1 for w in vocab_words if normalise(w))
+    details = {"order": order, "protocol": _protocol(order, True), "n_samples": len(samples),
+               "n_vocab_lines": n_vocab,
+               "vocab_line_share": n_vocab / (n_vocab + len(samples)) if n_vocab + len(samples) else None}
+    try:
+        model = train_ngram(samples, order, workdir, extra_lines=vocab_words)
+    except MetricNotComputable as err:
+        return MetricValue.missing(str(err), **details)
+    details.update(discount_fallback=model.discount_fallback_used, n_train_sentences=model.n_train_sentences)
+    return _score(model, real_eval, details)

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import torch
 
-from arae.data.batching import BucketBatcher
+from arae.data.batching import Batcher
 from arae.models import MODELS
+from arae.models.fitted_gaussian import FittedGaussianSampling
 from arae.models.method import Method
 from arae.models.mlp import Critic, Generator
 from arae.models.seq2seq import Seq2Seq
+from arae.seeding import derive_seed
+from arae.training.diagnostics import code_spread, generator_diagnostics
 from arae.training.steps import ae_step, critic_step, encoder_adversarial_step, generator_step
 
 
@@ -29,7 +32,7 @@ class ARAE(Method):
                        "gen": torch.optim.Adam(self.gen.parameters(), lr=t["lr_gan_g"], betas=betas),
                        "critic": torch.optim.Adam(self.critic.parameters(), lr=t["lr_gan_d"], betas=betas)}
 
-    def train_step(self, step: int, batcher: BucketBatcher) -> dict[str, torch.Tensor]:
+    def train_step(self, step: int, batcher: Batcher) -> dict[str, torch.Tensor]:
         """One official iteration: 1 AE step, k critic steps, 1 encoder-adversarial step, 1 generator step."""
         m, t, dev = self.cfg["model"], self.cfg["train"], self.device
         self.ae.anneal_noise(step, t["anneal_every"], m["noise_anneal"])
@@ -47,6 +50,14 @@ class ARAE(Method):
                                                m["z_size"], dev)
         return losses
 
+    def diagnostics(self, step: int, batcher: Batcher) -> dict[str, float]:
+        """Code spread of this step's batch; generator norm and unique decodes of a fixed noise sample."""
+        n, z_size = self.cfg["train"]["diag_samples"], self.cfg["model"]["z_size"]
+        noise = torch.Generator(device=self.device).manual_seed(derive_seed(batcher.seed, "diagnostics"))
+        fixed_z = torch.randn(n, z_size, generator=noise, device=self.device)
+        return {"code_spread": code_spread(self.ae, batcher.batch(step).to(self.device)),
+                **generator_diagnostics(self.ae, self.gen, fixed_z, self.cfg["data"]["maxlen"])}
+
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         """Greedy decoding of generator codes from z ~ N(0, I), as the paper and the official code do."""
         m, e = self.cfg["model"], self.cfg["eval"]
@@ -55,3 +66,10 @@ class ARAE(Method):
             z = torch.randn(b, m["z_size"], generator=generator, device=generator.device)
             return self.ae.generate(self.gen(z), self.cfg["data"]["maxlen"])
         return self._decode_batches(n, e["sample_batch"], make_ids)
+
+
+@MODELS.register("arae_gauss")
+class ARAEFittedGaussian(FittedGaussianSampling, ARAE):
+    """ARAE trained as usual, sampled like the AE row: trains exactly as `arae` (same training key)."""
+
+    trains_as = "arae"

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from arae.data.batching import BucketBatcher
+from arae.data.batching import Batcher
 from arae.data.vocab import Vocab
 
 
@@ -14,6 +14,7 @@ class Method:
     """Base of ARAE and the baselines; subclasses set up `self.nets` and `self.optims` in __init__."""
 
     trains = True
+    trains_as: str | None = None  # a model whose training this one shares exactly (same training key)
 
     def __init__(self, vocab: Vocab, cfg: dict[str, Any], device: torch.device):
         self.vocab, self.cfg, self.device = vocab, cfg, device
@@ -25,11 +26,16 @@ class Method:
         """Sentences reconstructed (or modelled) per training step, for the throughput figure."""
         return self.cfg["train"]["batch_size"]
 
-    def prepare(self, train_sentences: list[list[str]], batcher: BucketBatcher) -> None:
+    def prepare(self, train_sentences: list[list[str]], batcher: Batcher) -> None:
         """Called before training and before sampling (also when a resumed run only samples)."""
 
-    def train_step(self, step: int, batcher: BucketBatcher) -> dict[str, torch.Tensor]:
+    def train_step(self, step: int, batcher: Batcher) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def diagnostics(self, step: int, batcher: Batcher) -> dict[str, float]:
+        """Extra numbers logged at log steps (collapse and code diagnostics); they must not touch the
+        training RNG or the models' training state."""
+        return {}
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         """`generator` lives on the model's device, so sampling needs no host round trips."""

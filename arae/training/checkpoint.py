@@ -7,12 +7,13 @@ from typing import Any
 
 import torch
 
+from arae.config import training_config
 from arae.errors import ConfigError, SuiteError
 from arae.io import atomic_write_bytes
 
 
 def save_checkpoint(path: Path, *, step: int, config: dict, method_state: dict, train_seconds: float) -> None:
-    state = {"step": step, "config": config, "method": method_state, "train_seconds": train_seconds,
+    state = {"step": step, "config": training_config(config), "method": method_state, "train_seconds": train_seconds,
              "rng": {"torch": torch.get_rng_state(),
                      "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}}
     buffer = io.BytesIO()
@@ -28,14 +29,15 @@ def _config_diff(saved: Any, current: Any, prefix: str = "") -> list[str]:
 
 
 def load_checkpoint(path: Path, config: dict) -> dict:
-    """Refuses a corrupted file or one written under a different config, saying which keys differ."""
+    """Refuses a corrupted file or one written under a different training config (eval settings may
+    differ: they do not change the weights), saying which keys differ."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         step = int(state["step"])
     except Exception as err:  # any unpickling/format failure means the file cannot be trusted
         raise SuiteError(f"{path}: corrupted checkpoint ({type(err).__name__}: {str(err)[:200]}); "
                          "delete it or re-run with --force to start this run over") from None
-    diff = _config_diff(state.get("config"), config)
+    diff = _config_diff(state.get("config"), training_config(config))
     if diff:
         raise ConfigError(f"{path}: checkpoint was written by a different config ({'; '.join(diff[:5])}); "
                           "use another --out or --force to start over")

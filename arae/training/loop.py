@@ -4,13 +4,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import signal
 import time
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from arae.data.batching import BucketBatcher
+from arae.data.batching import Batcher
 from arae.errors import DivergenceError, SuiteError
 from arae.io import append_jsonl, atomic_write_text, read_jsonl
 from arae.models.method import Method
@@ -20,7 +21,7 @@ from arae.training.checkpoint import load_checkpoint, restore_rng, save_checkpoi
 EXPLODED = 1e8  # a logged loss or critic value this large means the run has diverged
 
 
-def total_steps(cfg: dict, batcher: BucketBatcher) -> int:
+def total_steps(cfg: dict, batcher: Batcher) -> int:
     """train.steps when positive (so --set train.steps=N always works), else train.epochs full epochs."""
     t = cfg["train"]
     return t["steps"] if t["steps"] > 0 else t["epochs"] * batcher.batches_per_epoch
@@ -43,7 +44,27 @@ def checked(losses: dict[str, torch.Tensor], step: int) -> dict[str, float]:
     return values
 
 
-def train(method: Method, batcher: BucketBatcher, cfg: dict, run_dir: Path,
+class InterruptRequest:
+    """Ctrl-C during training finishes the current step, saves a checkpoint, then stops (a second
+    Ctrl-C stops at once), so "resume from the last checkpoint" loses at most one step."""
+
+    def __enter__(self) -> "InterruptRequest":
+        self.requested, self.previous = False, None
+        with contextlib.suppress(ValueError):  # signals can only be handled in the main thread
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def train(method: Method, batcher: Batcher, cfg: dict, run_dir: Path,
           report: Callable[[str], None] = print) -> dict:
     t, ckpt_path, scalars_path = cfg["train"], run_dir / "checkpoint.pt", run_dir / "scalars.jsonl"
     steps, start, seconds_before = total_steps(cfg, batcher), 0, 0.0
@@ -61,25 +82,31 @@ def train(method: Method, batcher: BucketBatcher, cfg: dict, run_dir: Path,
         report(f"resuming from step {start}/{steps} ({ckpt_path})")
     began = time.perf_counter()
 
-    for step in range(start, steps):
-        # forward / backward / update: one iteration of the method
-        with autocast_for(cfg, method.device):
-            losses = method.train_step(step, batcher)
-        done, elapsed = step + 1, time.perf_counter() - began
-        log_now = done % t["log_every"] == 0 or done == steps
-        checkpoint_now = done % t["checkpoint_every"] == 0 or done == steps
-        if log_now or checkpoint_now:  # the only place losses become numbers (a host sync on GPU)
-            values = checked(losses, done)
-        # logging
-        if log_now:
-            append_jsonl(scalars_path, {"step": done, "seconds": round(seconds_before + elapsed, 3), **values})
-            rate = (done - start) / max(elapsed, 1e-9)
-            shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
-            report(f"step {done}/{steps} {rate:.2f} it/s eta {(steps - done) / rate:.0f}s {shown}")
-        # checkpoint: everything needed to continue exactly from here
-        if checkpoint_now:
-            save_checkpoint(ckpt_path, step=done, config=cfg, method_state=method.state_dict(),
-                            train_seconds=seconds_before + elapsed)
+    with InterruptRequest() as interrupt:
+        for step in range(start, steps):
+            # forward / backward / update: one iteration of the method
+            with autocast_for(cfg, method.device):
+                losses = method.train_step(step, batcher)
+            done, elapsed = step + 1, time.perf_counter() - began
+            log_now = done % t["log_every"] == 0 or done == steps
+            checkpoint_now = done % t["checkpoint_every"] == 0 or done == steps or interrupt.requested
+            if log_now or checkpoint_now:  # the only place losses become numbers (a host sync on GPU)
+                values = checked(losses, done)
+            # logging, with the collapse diagnostics
+            if log_now:
+                diagnosed = time.perf_counter()
+                values |= method.diagnostics(step, batcher)
+                began += time.perf_counter() - diagnosed  # throughput counts training, not diagnostics
+                append_jsonl(scalars_path, {"step": done, "seconds": round(seconds_before + elapsed, 3), **values})
+                rate = (done - start) / max(elapsed, 1e-9)
+                shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
+                report(f"step {done}/{steps} {rate:.2f} it/s eta {(steps - done) / rate:.0f}s {shown}")
+            # checkpoint: everything needed to continue exactly from here
+            if checkpoint_now:
+                save_checkpoint(ckpt_path, step=done, config=cfg, method_state=method.state_dict(),
+                                train_seconds=seconds_before + elapsed)
+            if interrupt.requested:
+                raise KeyboardInterrupt(f"checkpoint saved at step {done}/{steps}")
 
     seconds = seconds_before + time.perf_counter() - began  # training time only, summed over resumes
     return {"train_steps": steps, "train_seconds": round(seconds, 3),

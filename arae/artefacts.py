@@ -1,0 +1,31 @@
+"""Artefacts that several runs share (a forward LM of a training split, later a style judge or a
+pretrained encoder): built once under `<out>/_artefacts/<kind>-<hash8>/`, keyed by everything they
+depend on, and rebuilt only when that key changes. A lock makes concurrent runs wait, not race."""
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+from typing import Any, Callable
+
+from arae import CODE_VERSION
+from arae.config import config_hash
+from arae.io import atomic_write_json, read_json
+
+MANIFEST = "artefact.json"
+
+
+def build_once(root: Path, kind: str, key: dict[str, Any], build: Callable[[Path], dict[str, Any]]
+               ) -> tuple[Path, dict[str, Any]]:
+    """(folder, info): `build(folder)` fills the folder and returns what to record about it; it runs
+    only if no finished artefact with this key exists. `info` holds the key, that record and the folder
+    as `<root name>/<kind>-<hash8>` (relative, so records do not depend on where the output folder is)."""
+    key = {"kind": kind, "code_version": CODE_VERSION, **key}
+    folder = Path(root) / f"{kind}-{config_hash(key)[:8]}"
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process building it: wait for it
+            if not manifest.exists():
+                atomic_write_json(manifest, {"key": key, "built": build(folder)})
+    return folder, {"artefact": f"{folder.parent.name}/{folder.name}", **read_json(manifest)}

@@ -1,0 +1,56 @@
+"""Figures for the report, drawn with matplotlib from record data and embedded in the HTML as PNG.
+
+Only formatting: the numbers come from the records (scalars.jsonl) the runner wrote.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+MIN_RELATIVE_SPAN = 0.05  # a near-constant series keeps this much vertical room around its level
+
+
+def _y_limits(values: list[float]) -> tuple[float, float]:
+    """At least 5% of the series' magnitude as span, so a flat line stays flat instead of noise
+    blown up to full height."""
+    lo, hi = min(values), max(values)
+    level = max(abs(lo), abs(hi), 1e-12)
+    pad = max(hi - lo, MIN_RELATIVE_SPAN * level) * 0.55
+    mid = (lo + hi) / 2
+    return mid - pad, mid + pad
+
+
+def curves_png(series: dict[str, dict[str, list[tuple[float, float]]]], title: str) -> str:
+    """One small panel per scalar, one line per seed: {scalar: {seed label: [(step, value)]}}.
+    Returns a data: URL for an <img>."""
+    names = sorted(series)
+    cols = min(4, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names):
+        every = []
+        for seed, points in sorted(series[name].items()):
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, linewidth=1.1, label=seed)
+            every += ys
+        ax.set_ylim(*_y_limits(every))
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("iteration", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    if any(len(s) > 1 for s in series.values()):
+        axes.flat[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
