@@ -242,11 +242,26 @@ class ClaimResult:
     why: str
 
 
+def fmt(x: float | None, signed: bool = False) -> str:
+    """4 significant digits, thousands separated, no exponent for ordinary magnitudes."""
+    if x is None:
+        return "—"
+    sign = "+" if signed and x > 0 else ""
+    if x == 0:
+        return sign + "0"
+    if abs(x) < 1e-4:
+        return sign + format(x, ".3e")
+    decimals = 3 - math.floor(math.log10(abs(x)))
+    if decimals <= 0:
+        return sign + format(round(x, decimals), ",.0f")
+    return sign + format(x, f",.{decimals}f")
+
+
 def _side(row: str, cell: CellStat | None) -> str:
     if cell is None or cell.mean is None:
         return f"{row}: no value"
-    spread = f" ± {cell.ci95:.4g}" if cell.ci95 is not None else ""
-    return f"{row} {cell.mean:.4g}{spread} (n={cell.n})"
+    spread = f" ± {fmt(cell.ci95)}" if cell.ci95 is not None else ""
+    return f"{row} {fmt(cell.mean)}{spread} (n={cell.n})"
 
 
 def _verdict(better: CellStat | None, worse: CellStat | None, direction: str | None) -> tuple[str, str]:

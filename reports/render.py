@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from arae.io import atomic_write_text, read_jsonl
-from arae.results import (MIN_SEEDS, CellStat, RunRecord, check_claims, collect_runs, latest_runs,
+from arae.results import (MIN_SEEDS, fmt, CellStat, RunRecord, check_claims, collect_runs, latest_runs,
                           load_benchmark_specs, summarize, write_summary_csv)
 from reports.figures import curves_png
 
@@ -25,21 +25,6 @@ ARROWS = {"lower": "↓", "higher": "↑"}
 OOV_LEGEND = ("OOV: share of evaluated words outside the vocabulary of the n-gram model; "
               "fallback: lmplz could not estimate Kneser-Ney discounts and used "
               "--discount_fallback")
-
-
-def fmt(x: float | None, signed: bool = False) -> str:
-    """4 significant digits, thousands separated, no exponent for ordinary magnitudes."""
-    if x is None:
-        return "—"
-    sign = "+" if signed and x > 0 else ""
-    if x == 0:
-        return sign + "0"
-    if abs(x) < 1e-4:
-        return sign + format(x, ".3e")
-    decimals = 3 - math.floor(math.log10(abs(x)))
-    if decimals <= 0:
-        return sign + format(round(x, decimals), ",.0f")
-    return sign + format(x, f",.{decimals}f")
 
 
 def _number(x) -> float | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from arae.results import CSV_COLUMNS, collect_runs, load_benchmark_specs, summarize
+from arae.results import CSV_COLUMNS, CellStat, check_claims, collect_runs, fmt, load_benchmark_specs, summarize
 from reports import render_report
 
 BENCH = "snli_generation"
@@ -20,7 +20,8 @@ SPEC = {
     "metrics": [{"name": REV, "label": "Reverse PPL", "direction": "lower",
                  "flavour_note": "ours: 5-gram KenLM"},
                 {"name": BLEU, "label": "Self-BLEU", "direction": "higher"}],
-    "paper": {"arae": {REV: 70.0, BLEU: 10.0}, "ae": {REV: 100.0}},
+    # arae's reverse PPL has our flavour (a delta); the others were measured another way (none)
+    "paper": {"arae": {REV: 70.0, "bleu.self.multibleu": 10.0}, "ae": {"reverse_ppl.rnnlm": 100.0}},
     "claims": [{"text": "reverse PPL: ARAE < AE", "metric": REV, "better": "arae", "worse": "ae"},
                {"text": "reverse PPL: AE < ARAE", "metric": REV, "better": "ae", "worse": "arae"},
                {"text": "BLEU: AE > ARAE", "metric": BLEU, "better": "ae", "worse": "arae"}],
@@ -111,19 +112,21 @@ def test_summary_md(out):
     assert md.count("OOV 1.2%") == 1 and md.count("fallback (") == 1  # no other cell has them
     assert "\nOOV: share of evaluated words outside the vocabulary" in md
     assert "used --discount_fallback.\n" in md
-    assert ("| ARAE | Self-BLEU | 10 | 12.00 (missing: seed 1: too few samples) | 1 "
-            "| +2.00 (better) |") in md
-    assert "| AE | Reverse PPL | 100 | 90.00 (missing: seed 1: run failed: CUDA" in md
-    assert "| 1 | -10.00 (better) |" in md
+    # the paper's number is shown beside ours, but another flavour gets no delta
+    assert ("| ARAE | Self-BLEU | 10 (other protocol: self.multibleu) | 12.00 (missing: seed 1: too few "
+            "samples) | 1 | — |") in md
+    assert "| AE | Reverse PPL | 100 (other protocol: rnnlm) | 90.00 (missing: seed 1: run failed: CUDA" in md
     assert ("| AE | Self-BLEU | — | missing (seed 0: judge unavailable offline; "
             "seed 1: run failed: CUDA out of memory &lt;oops&gt;) | 0 | — |") in md
     assert "missing (seed 0: run failed: unreadable record" in md
     assert "seed 1: run pending" in md
-    assert "- **pass**: reverse PPL: ARAE &lt; AE" in md
-    assert "- **fail**: reverse PPL: AE &lt; ARAE" in md
-    assert "- **undecided**: BLEU: AE &gt; ARAE" in md
+    # smoke is not comparable: no verdict on the paper, and one seed a side decides nothing
+    assert ("- **not comparable** (at this scale: undecided): reverse PPL: ARAE &lt; AE (arae 82.00 ± 25.41 "
+            "(n=2) vs ae 90.00 (n=1): needs at least 2 seeds per side)") in md
+    assert "- **not comparable** (at this scale: undecided): BLEU: AE &gt; ARAE (ae: no value" in md
+    assert "**pass**" not in md and "**fail**" not in md
     assert "- ae seed 1: CUDA out of memory &lt;oops&gt;" in md
-    assert "smoke preset: not comparable to the paper" in md
+    assert md.count("smoke preset: not comparable to the paper") == 1
     assert "<oops>" not in md
 
 
@@ -131,26 +134,28 @@ def test_benchmark_html(out):
     html = (render_report(out) / f"{BENCH}.html").read_text()
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "CUDA out of memory &lt;oops&gt;" in html
-    assert '<td class="worse">+12.00</td>' in html and '<td class="better">-10.00</td>' in html
+    assert '<td class="worse">+12.00</td>' in html and html.count('<td class="better">') == 0
+    assert html.count("other protocol: rnnlm</span>") == 1
     assert ('<span class="missing" title="seed 0: judge unavailable offline; '
             'seed 1: run failed: CUDA out of memory &lt;oops&gt;">missing</span>') in html
-    assert html.count('class="l pass"') == 1 and html.count('class="l fail"') == 1
-    assert html.count('class="l undecided"') == 1
+    assert html.count('class="l not-comparable"') == 3 and html.count('class="l undecided"') == 3
     assert ('82.00 ± 25.41 <span class="n">n=2</span> <span class="n">OOV 1.2%</span> '
             '<span class="fallback" title="lmplz --discount_fallback fired in seed 0">'
             'fallback</span>') in html
     assert html.count("OOV 1.2%") == 1 and html.count(">fallback</span>") == 1
     assert '<p class="note">OOV: share of evaluated words' in html
     for text in ("ours: 5-gram KenLM", "SNLI dev as training pool", "free text note",
-                 "smoke preset: not comparable to the paper", "200.5", "<polyline points="):
+                 "smoke preset: not comparable to the paper", "200.5", '<img class="curves" src="data:image/png;base64,'):
         assert text in html
+    assert html.count("free text note") == 1 and html.count("smoke preset: not comparable") == 1
     assert html.count("<li>gen") == 9  # 10 fixed samples: the <script> one, gen0..gen8
 
 
 def test_index_and_csv(out):
     report = render_report(out)
     index = (report / "index.html").read_text()
-    assert "Claims passed: <b>1 / 3</b>" in index
+    assert "Claims: not comparable to the paper at this preset, none counted" in index
+    assert "Claims passed" not in index
     assert "2 failed" in index and "3 done" in index
     for value in ("3.11.2", "2.13.0", "abc1234"):
         assert value in index
@@ -164,6 +169,53 @@ def test_index_and_csv(out):
     assert got[("arae", "1", BLEU)]["missing_reason"] == "too few samples"
     assert got[("ae", "1", REV)]["missing_reason"].startswith("run failed: CUDA")
     assert {r["preset"] for r in rows} == {"smoke"} and {r["version"] for r in rows} == {"1"}
+
+
+def _cell(row, values, metric=REV):
+    from arae.results import ci95_halfwidth
+    mean = sum(values) / len(values) if values else None
+    return CellStat(BENCH, 1, "small", row, metric, len(values), mean, ci95_halfwidth(values), tuple(values), ())
+
+
+COMPARABLE = {**SPEC, "comparable_to_paper": True}
+
+
+@pytest.mark.parametrize("arae, ae, verdict, why", [
+    ([80.0], [90.0], "undecided", "needs at least 2 seeds per side"),
+    ([80.0, 81.0, 80.5], [90.0], "undecided", "needs at least 2 seeds per side"),
+    ([80.0, 81.0, 80.5], [90.0, 91.0, 90.5], "pass", "95% intervals separate"),
+    ([90.0, 91.0, 90.5], [80.0, 81.0, 80.5], "fail", "95% intervals separate"),
+    ([80.0, 95.0, 85.0], [84.0, 99.0, 88.0], "undecided", "95% intervals overlap"),
+    ([], [90.0, 91.0], "undecided", "a side has no value"),
+])
+def test_a_claim_passes_or_fails_only_on_separated_intervals_of_enough_seeds(arae, ae, verdict, why):
+    cells = [_cell("arae", arae), _cell("ae", ae)]
+    result = check_claims(COMPARABLE, cells)[0]  # "reverse PPL: ARAE < AE"
+    assert (result.verdict, result.at_scale) == (verdict, verdict) and why in result.why
+    shown = check_claims(SPEC, cells)[0]  # the same runs at a preset not comparable to the paper
+    assert (shown.verdict, shown.at_scale) == ("not comparable", verdict)
+
+
+def test_a_comparable_preset_counts_its_claims_on_the_index(out):
+    spec = json.loads((out / BENCH / "benchmark.json").read_text())
+    (out / BENCH / "benchmark.json").write_text(json.dumps({**spec, "comparable_to_paper": True}))
+    report = render_report(out)
+    assert "Claims passed: <b>0 / 3</b>" in (report / "index.html").read_text()
+    assert "- **undecided**: reverse PPL: ARAE &lt; AE" in (report / "summary.md").read_text()
+
+
+def test_numbers_show_four_significant_digits():
+    assert [fmt(x) for x in (16822.4, 763.44, 66.6, 3.3149, 0.54417, 0.0003535, 0.0)] == [
+        "16,820", "763.4", "66.60", "3.315", "0.5442", "0.0003535", "0"]
+    assert (fmt(-10.0, signed=True), fmt(12.0, signed=True), fmt(None)) == ("-10.00", "+12.00", "—")
+
+
+def test_a_row_short_of_samples_is_marked(out):
+    for rec in (out / BENCH / "ae").glob("seed0-*/result.json"):
+        result = json.loads(rec.read_text())
+        rec.write_text(json.dumps({**result, "n_samples": 11519, "n_samples_requested": 100000}))
+    md = (render_report(out) / "summary.md").read_text()
+    assert "| AE (only 11,519 of 100,000 samples (the source has no more)) | Reverse PPL |" in md
 
 
 def test_no_legend_without_oov_or_fallback(out):
