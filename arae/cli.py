@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "data=PATH trains on a folder with train.txt/valid.txt/test.txt")
     p.add_argument("--force", action="store_true", help="re-run runs that are finished or have checkpoints")
     p.add_argument("--report-only", action="store_true", help="only rebuild summary.csv and the report from the records")
+    p.add_argument("--readme", type=Path, metavar="FILE",
+                   help="with --report-only: write the results of --out into FILE between the markers "
+                        "<!-- results:NAME --> and <!-- /results:NAME --> (NAME: the --out folder's name)")
     return p
 
 
@@ -102,7 +106,13 @@ def run(args: argparse.Namespace) -> int:
         if not any(args.out.glob("*/benchmark.json")):
             raise ConfigError(f"--report-only: no benchmark results in {args.out} (run a benchmark first, or pass --out)")
         write_report(args.out)
+        if args.readme:
+            from reports.readme import update_readme
+            update_readme(args.readme, args.out)
+            print(f"{args.readme}: results of {args.out} written", file=sys.stderr)
         return 0
+    if args.readme:
+        raise ConfigError("--readme works with --report-only (it reads finished records)")
     if args.seeds is not None and args.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
     data_dir = resolve_data_dir(args.data_dir)
@@ -115,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     for spec in specs:
         first = next(p for p in plans if p.spec is spec)
         data = load_corpus(first.config, data_dir)[0].description
-        atomic_write_json(args.out / spec.name / "benchmark.json", spec.record(args.preset, first.metric_names, data))
+        atomic_write_json(args.out / spec.name / "benchmark.json",
+                          {**spec.record(args.preset, first.metric_names, data), "command": args.command})
         if data.get("substitute") and data["substitute"] not in substitutes:
             substitutes.add(data["substitute"])
             print(f"data: {data['substitute']}. Results say so; see README, section Data.", file=sys.stderr)
@@ -136,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.command = shlex.join(["python", "run_all.py", *(sys.argv[1:] if argv is None else argv)])
     try:
         return run(args)
     except SuiteError as err:

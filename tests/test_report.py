@@ -235,3 +235,27 @@ def test_zero_runs(tmp_path):
     assert "No runs found" in (report / "index.html").read_text()
     assert "No runs found" in (report / "summary.md").read_text()
     assert (tmp_path / "summary.csv").read_text().strip() == ",".join(CSV_COLUMNS)
+
+
+def test_readme_results_block_is_generated_from_the_records(out, tmp_path):
+    from arae.errors import ConfigError
+    from reports.readme import update_readme
+    readme = tmp_path / "README.md"
+    name = out.name
+    readme.write_text(f"intro\n<!-- results:{name} -->\nstale\n<!-- /results:{name} -->\noutro\n")
+    update_readme(readme, out)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "stale" not in text
+    assert "| ARAE | Reverse PPL: 70 (kenlm5); Self-BLEU: 10 (self.multibleu) | 82.00 ± 25.41 (OOV 1.2%; fallback in seed 0) | 12.00 n=1 | 2 |" in text
+    assert "- reverse PPL: ARAE < AE: **undecided** (arae 82.00 ± 25.41 (n=2) vs ae 90.00 (n=1)" in text
+    readme.write_text("no markers\n")
+    with pytest.raises(ConfigError, match=f"<!-- results:{name} -->"):
+        update_readme(readme, out)
+
+
+def test_a_near_constant_curve_is_not_blown_up():
+    from reports.figures import _y_limits
+    lo, hi = _y_limits([0.05, 0.05001, 0.04999])  # annealed noise barely moving
+    assert hi - lo >= 0.05 * 0.05 and lo < 0.04999 and hi > 0.05001
+    lo, hi = _y_limits([1.0, 3.0])  # a real change keeps its own range
+    assert 1.8 < hi - lo < 2.5

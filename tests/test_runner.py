@@ -120,15 +120,33 @@ def test_bad_command_lines_exit_2_with_one_line(args, message, tmp_path, capsys)
     assert message in err and "Traceback" not in err
 
 
+def test_python_dash_m_arae_is_run_all(tmp_path):
+    import subprocess
+    import sys
+    from conftest import REPO
+    help_text = subprocess.run([sys.executable, "-m", "arae", "--help"], cwd=REPO, capture_output=True, text=True)
+    assert help_text.returncode == 0 and help_text.stdout.startswith("usage: run_all.py")
+    assert "--readme FILE" in help_text.stdout
+
+
+def test_the_command_is_recorded_with_the_benchmark(tmp_path, tiny_text_dir):
+    out = tmp_path / "runs"
+    assert _run(out, tiny_text_dir, "-r", "real") == 0
+    command = read_json(out / "snli_generation" / "benchmark.json")["command"]
+    assert command.startswith("python run_all.py -b snli_generation --preset smoke --out ") and "-r real" in command
+
+
 def test_list_names_each_benchmark(capsys):
     assert main(["--list"]) == 0
     assert capsys.readouterr().out.startswith("snli_generation\tSNLI generation")
 
 
-def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared):
+def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared, capsys):
     out = tmp_path / "runs"
     assert main(["-b", "snli_generation", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
                  "--set", "eval.n_samples=200"]) == 0
+    first_line = capsys.readouterr().err.splitlines()[0]  # the substitute is named before any work
+    assert first_line.startswith("data: SNLI train (550k pairs) not found") and "see README" in first_line
     metrics = _metrics(out)
     assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real"]
     assert all(m[name]["value"] > 1 for m in metrics.values() for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"))

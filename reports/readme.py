@@ -1,0 +1,89 @@
+"""The README's results sections, generated from the records of one output folder (never typed in).
+
+`python run_all.py --report-only --out runs/small --readme README.md` replaces the text between
+`<!-- results:small -->` and `<!-- /results:small -->` (the name is the --out folder's) with a
+markdown summary of that folder: what was run and where, one table per benchmark (paper number
+beside ours, mean ± 95% CI over seeds), and the claims as the report judges them.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from arae.errors import ConfigError
+from arae.io import atomic_write_text
+from arae.results import check_claims, collect_runs, fmt, latest_runs, load_benchmark_specs, summarize
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from reports.render import TEMPLATES, _paper_number
+
+
+def _timing(runs, row: str, key: str) -> float | None:
+    values = [r.result["timing"][key] for r in runs if r.row == row and r.state == "done"
+              and isinstance((r.result.get("timing") or {}).get(key), (int, float))]
+    return sum(values) / len(values) if values else None
+
+
+def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
+    runs = [r for r in latest_runs(records) if r.benchmark == name and r.preset == spec.get("preset")]
+    cells = [c for c in cells if c.benchmark == name and c.preset == spec.get("preset")]
+    by_key = {(c.row, c.metric): c for c in cells}
+    metrics = spec.get("metrics", [])
+    rows = []
+    for row in spec.get("rows", []):
+        if not any(r.row == row["name"] for r in runs):
+            continue
+        paper_cells = []
+        for m in metrics:
+            value, flavour = _paper_number(spec.get("paper", {}).get(row["name"], {}), m["name"])
+            if value is not None:
+                paper_cells.append(f"{m['label']}: {value:g} ({flavour})")
+        shown = []
+        for m in metrics:
+            c = by_key.get((row["name"], m["name"]))
+            if c is None or c.mean is None:
+                shown.append("missing")
+                continue
+            text = fmt(c.mean) + (f" ± {fmt(c.ci95)}" if c.ci95 is not None else "")
+            extra = [f"OOV {c.oov_rate_mean:.1%}"] if c.oov_rate_mean is not None else []
+            extra += [f"fallback in seed {', '.join(map(str, c.fallback_seeds))}"] if c.fallback_seeds else []
+            seeds = sum(r.row == row["name"] and r.state == "done" for r in runs)
+            shown.append(text + (f" ({'; '.join(extra)})" if extra else "") + (f" n={c.n}" if c.n != seeds else ""))
+        reused = any((r.result or {}).get("timing", {}).get("training_reused_from") for r in runs if r.row == row["name"])
+        rows.append({"label": row["label"] + (" (training reused)" if reused else ""),
+                     "paper": "; ".join(paper_cells) or "—", "cells": shown,
+                     "seeds": sum(r.row == row["name"] and r.state == "done" for r in runs),
+                     "sents": fmt(_timing(runs, row["name"], "train_sentences_per_sec")),
+                     "wall": fmt(_timing(runs, row["name"], "wall_seconds"))})
+    envs = {(r.env.get("cpu"), r.env.get("device"), r.env.get("threads"), r.env.get("torch")) for r in runs if r.env}
+    data = next((r.result.get("data") for r in runs if r.state == "done" and r.result), {}) or {}
+    dates = sorted(r.updated[:10] for r in runs if r.updated)
+    return {"name": name, "title": spec.get("title", name), "preset": spec.get("preset"),
+            "command": spec.get("command", ""), "metrics": [m["label"] for m in metrics], "rows": rows,
+            "claims": check_claims(spec, cells), "substitute": data.get("substitute"),
+            "machines": [f"{cpu}, {dev}, {threads} thread(s), torch {torch}" for cpu, dev, threads, torch in sorted(envs, key=str)],
+            "dates": f"{dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1] else (dates[0] if dates else "?"),
+            "total_wall": fmt(sum(r.result["timing"].get("wall_seconds") or 0 for r in runs
+                                  if r.state == "done" and r.result) / 60),
+            "n_done": sum(r.state == "done" for r in runs), "n_runs": len(runs)}
+
+
+def results_markdown(out: Path) -> str:
+    records, specs = collect_runs(out), load_benchmark_specs(out)
+    cells = summarize(records, specs)
+    blocks = [_benchmark_block(name, spec, records, cells) for name, spec in sorted(specs.items())]
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, trim_blocks=True,  # markdown, not HTML
+                      lstrip_blocks=True, undefined=StrictUndefined)
+    return env.get_template("readme_results.md.j2").render(blocks=blocks)
+
+
+def update_readme(readme: Path, out: Path) -> None:
+    """Replace the block between the markers named after `out`; the markers must already be there."""
+    name = out.resolve().name
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    text = readme.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        raise ConfigError(f"{readme}: no '{start}' ... '{end}' markers to fill; add them where the table belongs")
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    block = f"{start}\n{results_markdown(out).strip()}\n{end}"
+    atomic_write_text(readme, pattern.sub(lambda _: block, text, count=1))
