@@ -177,3 +177,19 @@ def test_the_report_shows_the_runs_of_the_latest_command(tmp_path, tiny_text_dir
     assert unique_fraction_in_summary() != first
     assert _run(out, tiny_text_dir, "-r", "real", "--set", "eval.n_samples=50") == 0  # skipped, but shown
     assert unique_fraction_in_summary() == first
+
+
+def test_diagnostics_never_change_what_training_computes(tmp_path, tiny_text_dir):
+    """Logging (and its diagnostics) at every step or only at the end gives the same weights."""
+    def final_weights(out, every):
+        assert _run(out, tiny_text_dir, "-r", "arae", "--set", f"train.log_every={every}") == 0
+        state = torch.load(next(out.glob("snli_generation/arae/seed0-*/checkpoint.pt")), weights_only=True)
+        return state["method"]["nets"]
+    often, rarely = final_weights(tmp_path / "often", 1), final_weights(tmp_path / "rarely", 6)
+    for net in often:
+        for name, tensor in often[net].items():
+            assert torch.equal(tensor, rarely[net][name]), (net, name)
+    scalars = [json.loads(line) for line in next((tmp_path / "often").glob(
+        "snli_generation/arae/seed0-*/scalars.jsonl")).read_text().splitlines()]
+    assert len(scalars) == 6 and {"code_spread", "gen_norm", "w_dist", "fixed_unique"} <= set(scalars[0])
+    assert all(0 <= s["fixed_unique"] <= 1 and 0 <= s["code_spread"] <= 2 for s in scalars)
