@@ -142,7 +142,8 @@ def _row_details(row: dict, runs: list[RunRecord]) -> dict:
     why_none = (f"seed 0 is {seed0.state}" if seed0 and seed0.state != "done" else
                 "seed 0 recorded no samples" if seed0 else "there is no seed 0 run")
     reused = sorted({t["training_reused_from"].split("/")[1] for t in timing if t.get("training_reused_from")})
-    return {**row, "n_done": len(done), "curves": _curves(done, row["label"]),
+    trained_here = [r for r, t in zip(done, timing) if not t.get("training_reused_from")]  # no duplicate curves
+    return {**row, "n_done": len(done), "curves": _curves(trained_here, row["label"]),
             "sents_per_sec": fmt(_mean_of(timing, "train_sentences_per_sec")),
             "wall": fmt(_mean_of(timing, "wall_seconds")),
             "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
