@@ -15,7 +15,7 @@ from arae.io import atomic_write_text
 from arae.results import check_claims, collect_runs, fmt, latest_runs, load_benchmark_specs, summarize
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reports.render import TEMPLATES, _paper_number
+from reports.render import TEMPLATES, paper_number
 
 
 def _timing(runs, row: str, key: str) -> float | None:
@@ -35,7 +35,7 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
             continue
         paper_cells = []
         for m in metrics:
-            value, flavour = _paper_number(spec.get("paper", {}).get(row["name"], {}), m["name"])
+            value, flavour = paper_number(spec.get("paper", {}).get(row["name"], {}), m["name"])
             if value is not None:
                 paper_cells.append(f"{m['label']}: {value:g} ({flavour})")
         shown = []

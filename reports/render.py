@@ -46,7 +46,7 @@ def _distinct(dicts: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-def _paper_number(paper_row: dict, metric: str) -> tuple[float | None, str | None]:
+def paper_number(paper_row: dict, metric: str) -> tuple[float | None, str | None]:
     """The paper's number for our flavoured `metric` (reverse_ppl.kenlm5) and its flavour: the same
     metric under any flavour (reverse_ppl.rnnlm) is shown, but a Δ only where the flavours match."""
     base = metric.split(".")[0]
@@ -60,7 +60,7 @@ def _cell(stat: CellStat | None, metric: dict, paper_row: dict, footnotes: list[
     """One row x metric cell; a seed without a value gets a numbered footnote with its reason."""
     reasons = [f"seed {seed}: {why}" for seed, why in stat.missing] if stat else ["no runs"]
     mean = stat.mean if stat else None
-    paper, paper_flavour = _paper_number(paper_row, metric["name"])
+    paper, paper_flavour = paper_number(paper_row, metric["name"])
     same_flavour = paper is not None and paper_row.get(metric["name"]) is not None
     delta = mean - paper if mean is not None and same_flavour else None
     tone = ""
