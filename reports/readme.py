@@ -18,9 +18,18 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from reports.render import TEMPLATES, paper_number
 
 
+def _own_wall(timing: dict) -> float:
+    """A run's own work: sampling and metrics, plus training unless it reused a twin's."""
+    parts = ("sample_seconds", "metric_seconds") + (() if timing.get("training_reused_from") else ("train_seconds",))
+    return sum(timing.get(k) or 0 for k in parts)
+
+
 def _timing(runs, row: str, key: str) -> float | None:
-    values = [r.result["timing"][key] for r in runs if r.row == row and r.state == "done"
-              and isinstance((r.result.get("timing") or {}).get(key), (int, float))]
+    timings = [r.result.get("timing") or {} for r in runs if r.row == row and r.state == "done" and r.result]
+    if key == "train_sentences_per_sec":
+        timings = [t for t in timings if not t.get("training_reused_from")]
+    values = [_own_wall(t) if key == "wall_seconds" else t.get(key) for t in timings]
+    values = [v for v in values if isinstance(v, (int, float))]
     return sum(values) / len(values) if values else None
 
 
@@ -63,7 +72,7 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
             "claims": check_claims(spec, cells), "substitute": data.get("substitute"),
             "machines": [f"{cpu}, {dev}, {threads} thread(s), torch {torch}" for cpu, dev, threads, torch in sorted(envs, key=str)],
             "dates": f"{dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1] else (dates[0] if dates else "?"),
-            "total_wall": fmt(sum(r.result["timing"].get("wall_seconds") or 0 for r in runs
+            "total_wall": fmt(sum(_own_wall(r.result.get("timing") or {}) for r in runs
                                   if r.state == "done" and r.result) / 60),
             "n_done": sum(r.state == "done" for r in runs), "n_runs": len(runs)}
 
