@@ -235,8 +235,6 @@ class ClaimResult:
     metric: str
     better: str
     worse: str
-    better_mean: float | None
-    worse_mean: float | None
     verdict: str  # "pass" | "fail" | "undecided" | "not comparable"
     at_scale: str  # "pass" | "fail" | "undecided": what these runs show, comparable to the paper or not
     why: str
@@ -293,7 +291,6 @@ def check_claims(spec: dict, cells: list[CellStat]) -> list[ClaimResult]:
         at_scale, rule = _verdict(b, w, directions.get(metric))
         why = f"{_side(better, b)} vs {_side(worse, w)}: {rule}"
         results.append(ClaimResult(claim.get("text", metric), metric, better, worse,
-                                   b.mean if b else None, w.mean if w else None,
                                    at_scale if comparable else "not comparable", at_scale, why))
     return results
 
