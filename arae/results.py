@@ -240,6 +240,21 @@ class ClaimResult:
     why: str
 
 
+def own_wall_seconds(timing: dict) -> float:
+    """A run's own work: sampling and metrics, plus training unless it reused a twin's checkpoint."""
+    parts = ("sample_seconds", "metric_seconds") + (() if timing.get("training_reused_from") else ("train_seconds",))
+    return sum(timing.get(k) or 0 for k in parts)
+
+
+def timing_means(runs: list[RunRecord]) -> dict[str, float | None]:
+    """Mean training throughput (runs that trained themselves) and own wall seconds over done runs."""
+    timings = [r.result.get("timing") or {} for r in runs if r.state == "done" and r.result]
+    trained = [t["train_sentences_per_sec"] for t in timings
+               if not t.get("training_reused_from") and isinstance(t.get("train_sentences_per_sec"), (int, float))]
+    walls = [own_wall_seconds(t) for t in timings]
+    return {"sents_per_sec": fmean(trained) if trained else None, "wall": fmean(walls) if walls else None}
+
+
 def fmt(x: float | None, signed: bool = False) -> str:
     """4 significant digits, thousands separated, no exponent for ordinary magnitudes."""
     if x is None:

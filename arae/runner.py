@@ -31,6 +31,7 @@ from arae.io import atomic_write_bytes, atomic_write_json, atomic_write_text, re
 from arae.metrics import METRICS, EvalContext, flavoured_name
 from arae.models import MODELS
 from arae.registry import Registry
+from arae.results import own_wall_seconds
 from arae.seeding import derive_seed, seed_everything
 from arae.training.loop import train
 
@@ -227,8 +228,7 @@ def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
         log(plan, f"training throughput: {timing['train_sentences_per_sec']} sentences/s")
     samples, timing["sample_seconds"] = _samples(plan, method)
     metrics, timing["metric_seconds"] = _metrics(plan, samples, corpus, vocab)
-    own = ("sample_seconds", "metric_seconds") + (() if "training_reused_from" in timing else ("train_seconds",))
-    timing["wall_seconds"] = round(sum(timing.get(k) or 0 for k in own), 3)  # this run's own work
+    timing["wall_seconds"] = round(own_wall_seconds(timing), 3)
     return {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
             "metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),

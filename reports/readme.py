@@ -12,25 +12,11 @@ from pathlib import Path
 
 from arae.errors import ConfigError
 from arae.io import atomic_write_text
-from arae.results import check_claims, collect_runs, fmt, latest_runs, load_benchmark_specs, summarize
+from arae.results import (check_claims, collect_runs, fmt, latest_runs, load_benchmark_specs, own_wall_seconds,
+                          summarize, timing_means)
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reports.render import TEMPLATES, paper_number
-
-
-def _own_wall(timing: dict) -> float:
-    """A run's own work: sampling and metrics, plus training unless it reused a twin's."""
-    parts = ("sample_seconds", "metric_seconds") + (() if timing.get("training_reused_from") else ("train_seconds",))
-    return sum(timing.get(k) or 0 for k in parts)
-
-
-def _timing(runs, row: str, key: str) -> float | None:
-    timings = [r.result.get("timing") or {} for r in runs if r.row == row and r.state == "done" and r.result]
-    if key == "train_sentences_per_sec":
-        timings = [t for t in timings if not t.get("training_reused_from")]
-    values = [_own_wall(t) if key == "wall_seconds" else t.get(key) for t in timings]
-    values = [v for v in values if isinstance(v, (int, float))]
-    return sum(values) / len(values) if values else None
 
 
 def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
@@ -47,6 +33,8 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
             value, flavour = paper_number(spec.get("paper", {}).get(row["name"], {}), m["name"])
             if value is not None:
                 paper_cells.append(f"{m['label']}: {value:g} ({flavour})")
+        mine = [r for r in runs if r.row == row["name"]]
+        seeds = sum(r.state == "done" for r in mine)
         shown = []
         for m in metrics:
             c = by_key.get((row["name"], m["name"]))
@@ -56,14 +44,11 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
             text = fmt(c.mean) + (f" ± {fmt(c.ci95)}" if c.ci95 is not None else "")
             extra = [f"OOV {c.oov_rate_mean:.1%}"] if c.oov_rate_mean is not None else []
             extra += [f"fallback in seed {', '.join(map(str, c.fallback_seeds))}"] if c.fallback_seeds else []
-            seeds = sum(r.row == row["name"] and r.state == "done" for r in runs)
             shown.append(text + (f" ({'; '.join(extra)})" if extra else "") + (f" n={c.n}" if c.n != seeds else ""))
-        reused = any((r.result or {}).get("timing", {}).get("training_reused_from") for r in runs if r.row == row["name"])
+        reused = any((r.result or {}).get("timing", {}).get("training_reused_from") for r in mine)
         rows.append({"label": row["label"] + (" (training reused)" if reused else ""),
-                     "paper": "; ".join(paper_cells) or "—", "cells": shown,
-                     "seeds": sum(r.row == row["name"] and r.state == "done" for r in runs),
-                     "sents": fmt(_timing(runs, row["name"], "train_sentences_per_sec")),
-                     "wall": fmt(_timing(runs, row["name"], "wall_seconds"))})
+                     "paper": "; ".join(paper_cells) or "—", "cells": shown, "seeds": seeds,
+                     **{k: fmt(v) for k, v in timing_means(mine).items()}})
     envs = {(r.env.get("cpu"), r.env.get("device"), r.env.get("threads"), r.env.get("torch")) for r in runs if r.env}
     data = next((r.result.get("data") for r in runs if r.state == "done" and r.result), {}) or {}
     dates = sorted(r.updated[:10] for r in runs if r.updated)
@@ -72,7 +57,7 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
             "claims": check_claims(spec, cells), "substitute": data.get("substitute"),
             "machines": [f"{cpu}, {dev}, {threads} thread(s), torch {torch}" for cpu, dev, threads, torch in sorted(envs, key=str)],
             "dates": f"{dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1] else (dates[0] if dates else "?"),
-            "total_wall": fmt(sum(_own_wall(r.result.get("timing") or {}) for r in runs
+            "total_wall": fmt(sum(own_wall_seconds(r.result.get("timing") or {}) for r in runs
                                   if r.state == "done" and r.result) / 60),
             "n_done": sum(r.state == "done" for r in runs), "n_runs": len(runs)}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from arae.io import atomic_write_text, read_jsonl
-from arae.results import (MIN_SEEDS, fmt, CellStat, RunRecord, check_claims, collect_runs, latest_runs,
+from arae.results import (MIN_SEEDS, fmt, timing_means, CellStat, RunRecord, check_claims, collect_runs, latest_runs,
                           load_benchmark_specs, summarize, write_summary_csv)
 from reports.figures import curves_png
 
@@ -30,11 +30,6 @@ OOV_LEGEND = ("OOV: share of evaluated words outside the vocabulary of the n-gra
 def _number(x) -> float | None:
     ok = isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
     return float(x) if ok else None
-
-
-def _mean_of(dicts: list[dict], key: str) -> float | None:
-    values = [x for x in (_number(d.get(key)) for d in dicts) if x is not None]
-    return sum(values) / len(values) if values else None
 
 
 def _distinct(dicts: list[dict]) -> list[dict]:
@@ -144,21 +139,19 @@ def _row_details(row: dict, runs: list[RunRecord]) -> dict:
     reused = sorted({t["training_reused_from"].split("/")[1] for t in timing if t.get("training_reused_from")})
     trained_here = [r for r, t in zip(done, timing) if not t.get("training_reused_from")]  # no duplicate curves
     return {**row, "n_done": len(done), "curves": _curves(trained_here, row["label"]),
-            "sents_per_sec": fmt(_mean_of(timing, "train_sentences_per_sec")),
-            "wall": fmt(_mean_of(timing, "wall_seconds")),
+            **{k: fmt(v) for k, v in timing_means(done).items()},
             "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
             "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none}
 
 
 def _short_of_samples(row: str, runs: list[RunRecord]) -> str:
     """A row that drew fewer samples than asked (the real row on a small corpus) is marked."""
-    short = [(r.seed_index, r.result.get("n_samples"), r.result.get("n_samples_requested"))
-             for r in runs if r.row == row and r.state == "done" and r.result]
-    short = [(s, n, want) for s, n, want in short if isinstance(n, int) and isinstance(want, int) and n < want]
-    if not short:
-        return ""
-    _, n, want = short[0]
-    return f"only {n:,} of {want:,} samples (the source has no more)"
+    for r in runs:
+        if r.row == row and r.state == "done" and r.result:
+            n, want = r.result.get("n_samples"), r.result.get("n_samples_requested")
+            if isinstance(n, int) and isinstance(want, int) and n < want:
+                return f"only {n:,} of {want:,} samples (the source has no more)"
+    return ""
 
 
 def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list[CellStat],
