@@ -215,7 +215,7 @@ def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
     seed_everything(plan.seed)
     vocab = Vocab.build(corpus.train, cfg["data"]["vocab_size"])
     batcher = make_batcher(cfg["train"]["batching"], [vocab.encode(s) for s in corpus.train],
-                           cfg["train"]["batch_size"], plan.seed)
+                           cfg["train"]["batch_size"], plan.seed).to(device)
     method = MODELS.get(plan.row.model)(vocab, cfg, device)
     method.prepare(corpus.train, batcher)
 

@@ -11,7 +11,7 @@ from arae.data.batching import Batcher
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
 from arae.models.fitted_gaussian import FittedGaussianSampling
-from arae.models.method import Method
+from arae.models.method import Method, sgd
 from arae.training.diagnostics import code_spread
 from arae.training.steps import ae_step
 
@@ -22,7 +22,7 @@ class Autoencoder(FittedGaussianSampling, Method):
         super().__init__(vocab, cfg, device)
         self.ae = build_autoencoder(len(vocab), cfg["model"]).to(device)
         self.nets = {"ae": self.ae}
-        self.optims = {"ae": torch.optim.SGD(self.ae.parameters(), lr=cfg["train"]["lr_ae"])}
+        self.optims = {"ae": sgd(self.ae.parameters(), cfg["train"]["lr_ae"])}
 
     def train_step(self, step: int, batcher: Batcher) -> dict[str, torch.Tensor]:
         m, t = self.cfg["model"], self.cfg["train"]

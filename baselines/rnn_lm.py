@@ -1,19 +1,19 @@
 """LSTM language model baseline (the "LM samples" row): same size as the autoencoder's decoder.
 
 Samples are drawn ancestrally (temperature 1) from <bos>: greedy decoding would give one sentence.
+`model.dropout` (0 in every preset) applies to the LSTM's outputs.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from arae.data.batching import Batcher
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from arae.models import MODELS
-from arae.models.method import Method
-from arae.models.seq2seq import SYNC_EVERY
+from arae.models.lstm import PackedLayout, packed_lstm, unroll
+from arae.models.method import Method, sgd
 
 
 class LSTMLanguageModel(nn.Module):
@@ -26,26 +26,18 @@ class LSTMLanguageModel(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -0.1, 0.1)
 
-    def forward(self, src: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = pack_padded_sequence(self.drop(self.embedding(src)), lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))
-        return self.linear(self.drop(out))
+    def loss(self, src: torch.Tensor, tgt: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Mean next-token cross-entropy over real tokens, <eos> included."""
+        layout = PackedLayout.of(lengths, src.size(1), src.device)
+        h = packed_lstm(self.lstm, layout, self.embedding, layout.pack(src))
+        return F.cross_entropy(self.linear(self.drop(h)), layout.pack(tgt))
 
-    @torch.no_grad()
-    def sample(self, n: int, maxlen: int, generator: torch.Generator, device) -> torch.Tensor:
-        token = torch.full((n, 1), BOS_ID, dtype=torch.long, device=device)
-        ended = torch.zeros(n, dtype=torch.bool, device=device)
-        state, out = None, []
-        for t in range(maxlen):
-            h, state = self.lstm(self.embedding(token), state)
-            probs = self.linear(h[:, -1]).float().softmax(-1)
-            token = torch.multinomial(probs, 1, generator=generator).masked_fill(ended.unsqueeze(1), PAD_ID)
-            out.append(token)
-            ended |= token.squeeze(1) == EOS_ID
-            if (t + 1) % SYNC_EVERY == 0 and bool(ended.all()):
-                break
-        return torch.cat(out, dim=1)
+    def sample(self, n: int, maxlen: int, generator: torch.Generator) -> torch.Tensor:
+        bias = (self.lstm.bias_ih_l0 + self.lstm.bias_hh_l0).detach().expand(n, -1)
+
+        def draw(logits: torch.Tensor) -> torch.Tensor:
+            return torch.multinomial(logits.float().softmax(-1), 1, generator=generator).squeeze(1)
+        return unroll(self.lstm, self.embedding, self.linear, bias, BOS_ID, maxlen, draw, EOS_ID)
 
 
 @MODELS.register("rnn_lm")
@@ -53,22 +45,21 @@ class RNNLanguageModel(Method):
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         m = cfg["model"]
-        self.lm = LSTMLanguageModel(len(vocab), m["emsize"], m["nhidden"], m["nlayers"], m.get("dropout", 0.0)).to(device)
+        self.lm = LSTMLanguageModel(len(vocab), m["emsize"], m["nhidden"], m["nlayers"], m["dropout"]).to(device)
         self.nets = {"lm": self.lm}
-        self.optims = {"lm": torch.optim.SGD(self.lm.parameters(), lr=cfg["train"]["lr_ae"])}
+        self.optims = {"lm": sgd(self.lm.parameters(), cfg["train"]["lr_ae"])}
 
     def train_step(self, step: int, batcher: Batcher) -> dict[str, torch.Tensor]:
         b = batcher.batch(step).to(self.device)
         self.lm.train()
         self.optims["lm"].zero_grad(set_to_none=True)
-        logits = self.lm(b.src, b.lengths)
-        loss = F.cross_entropy(logits.flatten(0, 1), b.tgt.flatten(), ignore_index=PAD_ID)
+        loss = self.lm.loss(b.src, b.tgt, b.lengths)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.lm.parameters(), self.cfg["train"]["clip"])
+        nn.utils.clip_grad_norm_(self.lm.parameters(), self.cfg["train"]["clip"], foreach=True)
         self.optims["lm"].step()
         return {"loss_lm": loss.detach()}
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         maxlen = self.cfg["data"]["maxlen"]
         return self._decode_batches(n, self.cfg["eval"]["sample_batch"],
-                                    lambda b: self.lm.sample(b, maxlen, generator, self.device))
+                                    lambda b: self.lm.sample(b, maxlen, generator))

@@ -48,14 +48,22 @@ def collate(encoded: list[list[int]]) -> Batch:
 
 
 class Batcher:
-    """Base: subclasses say which sentence indices make up each batch of an epoch."""
+    """Base: subclasses say which sentence indices make up each batch of an epoch. Every sentence is
+    laid out once, at construction, in padded tables; a batch is a slice of them (no per-step collation)."""
 
     def __init__(self, encoded: list[list[int]], batch_size: int, seed: int):
         if not encoded:
             raise ValueError("no sentences to batch")
         self.encoded, self.batch_size, self.seed = encoded, min(batch_size, len(encoded)), seed
         self.batches_per_epoch = len(encoded) // self.batch_size
+        table = collate(encoded)
+        self.src, self.tgt, self.lengths = table.src, table.tgt, table.lengths.numpy()
         self._epoch, self._chunks = -1, []
+
+    def to(self, device: torch.device) -> "Batcher":
+        """Keeps the tables on `device`, so batches are cut there."""
+        self.src, self.tgt = self.src.to(device), self.tgt.to(device)
+        return self
 
     def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
         raise NotImplementedError
@@ -65,20 +73,32 @@ class Batcher:
             self._epoch, self._chunks = epoch, self._epoch_chunks(epoch)
         return self._chunks
 
-    def _collate(self, indices: np.ndarray) -> Batch:
-        """Longest first inside the batch, as the official length_sort does."""
-        ordered = sorted(indices.tolist(), key=lambda i: -len(self.encoded[i]))
-        return collate([self.encoded[i] for i in ordered])
+    def _longest_first(self, indices: np.ndarray) -> np.ndarray:
+        """Sorted inside the batch, longest first (stable), as the official length_sort does."""
+        return indices[np.argsort(-self.lengths[indices], kind="stable")]
+
+    def rows(self, indices: np.ndarray) -> Batch:
+        """The sentences `indices`, in this order, as one batch."""
+        lengths = torch.from_numpy(self.lengths[indices])
+        pick, width = torch.from_numpy(indices).to(self.src.device), int(lengths.max())
+        return Batch(self.src[pick, :width], self.tgt[pick, :width], lengths)
 
     def batch(self, step: int) -> Batch:
         epoch, index = divmod(step, self.batches_per_epoch)
-        return self._collate(self._chunks_for(epoch)[index])
+        return self.rows(self._longest_first(self._chunks_for(epoch)[index]))
+
+    def _random_chunk(self, step: int, draw: int) -> np.ndarray:
+        chunks = self._chunks_for(step // self.batches_per_epoch)
+        return chunks[np.random.default_rng([self.seed, step, draw, 1]).integers(len(chunks))]
 
     def random_batch(self, step: int, draw: int) -> Batch:
         """A whole batch of the current epoch picked at random, seeded by (step, draw): the GAN steps' batches."""
-        chunks = self._chunks_for(step // self.batches_per_epoch)
-        pick = np.random.default_rng([self.seed, step, draw, 1]).integers(len(chunks))
-        return self._collate(chunks[pick])
+        return self.rows(self._longest_first(self._random_chunk(step, draw)))
+
+    def random_batches(self, step: int, draws: int) -> Batch:
+        """random_batch(step, k) for k < draws, stacked into one batch (rows k*B..(k+1)*B-1 are draw k),
+        so that one encoder call serves all the critic steps of an iteration."""
+        return self.rows(np.concatenate([self._longest_first(self._random_chunk(step, k)) for k in range(draws)]))
 
 
 class OfficialBatcher(Batcher):
@@ -88,20 +108,19 @@ class OfficialBatcher(Batcher):
         return np.split(order[: self.batches_per_epoch * self.batch_size], self.batches_per_epoch)
 
 
-class Batcher(Batcher):
+class BucketBatcher(Batcher):
     def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
         """Shuffle, stable-sort by length (so equal lengths stay shuffled), cut, shuffle the cuts."""
         rng = np.random.default_rng([self.seed, epoch])
         order = rng.permutation(len(self.encoded))
-        lengths = np.array([len(self.encoded[i]) for i in order])
-        order = order[np.argsort(lengths, kind="stable")]
+        order = order[np.argsort(self.lengths[order], kind="stable")]
         n = self.batches_per_epoch * self.batch_size
         start = rng.integers(0, len(order) - n + 1)  # a different remainder is left out each epoch
         chunks = np.split(order[start : start + n], self.batches_per_epoch)
         return [chunks[i] for i in rng.permutation(len(chunks))]
 
 
-BATCHINGS = {"official": OfficialBatcher, "bucket": Batcher}
+BATCHINGS = {"official": OfficialBatcher, "bucket": BucketBatcher}
 
 
 def make_batcher(kind: str, encoded: list[list[int]], batch_size: int, seed: int) -> Batcher:

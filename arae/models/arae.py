@@ -6,7 +6,7 @@ import torch
 from arae.data.batching import Batcher
 from arae.models import MODELS
 from arae.models.fitted_gaussian import FittedGaussianSampling
-from arae.models.method import Method
+from arae.models.method import Method, adam, sgd
 from arae.models.mlp import Critic, Generator
 from arae.models.seq2seq import Seq2Seq
 from arae.seeding import derive_seed
@@ -28,9 +28,9 @@ class ARAE(Method):
         self.critic = Critic(m["nhidden"], m["arch_d"]).to(device)
         self.nets = {"ae": self.ae, "gen": self.gen, "critic": self.critic}
         betas = (t["beta1"], 0.999)
-        self.optims = {"ae": torch.optim.SGD(self.ae.parameters(), lr=t["lr_ae"]),
-                       "gen": torch.optim.Adam(self.gen.parameters(), lr=t["lr_gan_g"], betas=betas),
-                       "critic": torch.optim.Adam(self.critic.parameters(), lr=t["lr_gan_d"], betas=betas)}
+        self.optims = {"ae": sgd(self.ae.parameters(), t["lr_ae"]),
+                       "gen": adam(self.gen.parameters(), t["lr_gan_g"], betas),
+                       "critic": adam(self.critic.parameters(), t["lr_gan_d"], betas)}
 
     def train_step(self, step: int, batcher: Batcher) -> dict[str, torch.Tensor]:
         """One official iteration: 1 AE step, k critic steps, 1 encoder-adversarial step, 1 generator step."""
@@ -38,10 +38,12 @@ class ARAE(Method):
         self.ae.anneal_noise(step, t["anneal_every"], m["noise_anneal"])
         losses = {"loss_ae": ae_step(self.ae, self.optims["ae"], batcher.batch(step).to(dev), t["clip"]),
                   "noise_r": self.ae.noise_r}
-        for k in range(t["critic_iters"]):
-            losses["w_dist"], losses["gp"] = critic_step(self.ae, self.gen, self.critic, self.optims["critic"],
-                                                         batcher.random_batch(step, k).to(dev), m["z_size"],
-                                                         t["gp_lambda"])
+        with torch.no_grad():  # the encoder does not change during the critic steps: one call encodes all their batches
+            critic_batches = batcher.random_batches(step, t["critic_iters"]).to(dev)
+            reals = self.ae.encode(critic_batches.src, critic_batches.lengths).chunk(t["critic_iters"])
+        for real in reals:
+            losses["w_dist"], losses["gp"] = critic_step(self.gen, self.critic, self.optims["critic"], real,
+                                                         m["z_size"], t["gp_lambda"])
         if t["grad_lambda"] > 0:  # 0 gives an autoencoder with a latent GAN beside it, no regularisation
             losses["critic_real"] = encoder_adversarial_step(self.ae, self.critic, self.optims["ae"],
                                                              batcher.random_batch(step, t["critic_iters"]).to(dev),

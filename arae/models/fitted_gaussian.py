@@ -9,8 +9,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from arae.data.batching import collate
-
 
 class FittedGaussianSampling:
     """Mixin for a Method with an autoencoder `self.ae`; `prepare` keeps the batcher for the fit."""
@@ -24,10 +22,10 @@ class FittedGaussianSampling:
         self.eval()
         e, encoded = self.cfg["eval"], self.batcher.encoded
         pick = torch.randperm(len(encoded), generator=torch.Generator().manual_seed(self.batcher.seed))
-        pick, codes = pick[: e["ae_fit_codes"]].tolist(), []
+        pick, codes = pick[: e["ae_fit_codes"]].numpy(), []
         for start in range(0, len(pick), e["sample_batch"]):
-            b = collate([encoded[i] for i in pick[start:start + e["sample_batch"]]])
-            codes.append(self.ae.encode(b.src.to(self.device), b.lengths).float().cpu())
+            b = self.batcher.rows(pick[start:start + e["sample_batch"]]).to(self.device)
+            codes.append(self.ae.encode(b.src, b.lengths).float().cpu())
         codes = torch.cat(codes)
         cov = torch.cov(codes.T) + 1e-4 * torch.eye(codes.size(1))  # ridge: fewer codes than dimensions
         return torch.distributions.MultivariateNormal(codes.mean(0), covariance_matrix=cov)

@@ -10,6 +10,16 @@ from arae.data.batching import Batcher
 from arae.data.vocab import Vocab
 
 
+def sgd(params, lr: float) -> torch.optim.Optimizer:
+    """Plain SGD, updating all parameters in one multi-tensor (foreach) call."""
+    return torch.optim.SGD(params, lr=lr, foreach=True)
+
+
+def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+    """Adam with its fused kernel (one call per step, on CPU and CUDA)."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+
+
 class Method:
     """Base of ARAE and the baselines; subclasses set up `self.nets` and `self.optims` in __init__."""
 

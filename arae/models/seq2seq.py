@@ -3,17 +3,16 @@
 The code is the encoder's last hidden state scaled onto the unit sphere; Gaussian noise of
 std `noise_r` is added only when training the reconstruction. Each decoder step sees
 [word embedding ; code]. One decoder per style (Yelp), sharing the output projection.
+Batches run in packed layout (arae/models/lstm.py): no padding is embedded, projected or scored.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
-
-SYNC_EVERY = 8  # generation checks "all sequences ended" every few steps, not every step (host sync)
+from arae.models.lstm import PackedLayout, packed_lstm, unroll
 
 
 class Seq2Seq(nn.Module):
@@ -38,40 +37,27 @@ class Seq2Seq(nn.Module):
         if step > 0 and step % every == 0:
             self.noise_r *= factor
 
-    def encode(self, src: torch.Tensor, lengths: torch.Tensor, noise: bool = False) -> torch.Tensor:
-        packed = pack_padded_sequence(self.enc_embedding(src), lengths, batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.encoder(packed)
-        code = F.normalize(h[-1], dim=1)
+    def encode(self, src: torch.Tensor, lengths: torch.Tensor, noise: bool = False,
+               layout: PackedLayout | None = None) -> torch.Tensor:
+        layout = layout or PackedLayout.of(lengths, src.size(1), src.device)
+        h = packed_lstm(self.encoder, layout, self.enc_embedding, layout.pack(src))
+        code = F.normalize(h[layout.last], dim=1)
         if noise:
             code = code + torch.randn_like(code) * self.noise_r
         return code
 
-    def decode(self, code: torch.Tensor, src: torch.Tensor, lengths: torch.Tensor, decoder: int = 0) -> torch.Tensor:
-        """Teacher-forced logits (B, T, V)."""
-        steps = code.unsqueeze(1).expand(-1, src.size(1), -1)
-        inputs = torch.cat([self.dec_embeddings[decoder](src), steps], dim=2)
-        packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.decoders[decoder](packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))
-        return self.linear(out)
-
     def reconstruction_loss(self, src, tgt, lengths, noise: bool = True, decoder: int = 0) -> torch.Tensor:
-        """Mean token cross-entropy over non-pad targets, <eos> included (the official loss)."""
-        logits = self.decode(self.encode(src, lengths, noise), src, lengths, decoder)
-        return F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), ignore_index=PAD_ID)
+        """Mean token cross-entropy over non-pad targets, <eos> included (the official loss), with the
+        output projection computed for real tokens only."""
+        layout = PackedLayout.of(lengths, src.size(1), src.device)
+        code = self.encode(src, lengths, noise, layout)
+        h = packed_lstm(self.decoders[decoder], layout, self.dec_embeddings[decoder], layout.pack(src), extra=code)
+        return F.cross_entropy(self.linear(h), layout.pack(tgt))
 
-    @torch.no_grad()
     def generate(self, code: torch.Tensor, maxlen: int, decoder: int = 0) -> torch.Tensor:
-        """Greedy token ids (B, <=maxlen), as the paper decodes; stops once every sequence has ended."""
-        embed, lstm = self.dec_embeddings[decoder], self.decoders[decoder]
-        token = torch.full((code.size(0), 1), BOS_ID, dtype=torch.long, device=code.device)
-        ended = torch.zeros(code.size(0), dtype=torch.bool, device=code.device)
-        state, out = None, []
-        for t in range(maxlen):
-            h, state = lstm(torch.cat([embed(token), code.unsqueeze(1)], dim=2), state)
-            token = self.linear(h[:, -1]).argmax(-1, keepdim=True).masked_fill(ended.unsqueeze(1), PAD_ID)
-            out.append(token)
-            ended |= token.squeeze(1) == EOS_ID
-            if (t + 1) % SYNC_EVERY == 0 and bool(ended.all()):
-                break
-        return torch.cat(out, dim=1)
+        """Greedy token ids (B, <=maxlen), as the paper decodes, padded after <eos>."""
+        lstm, embed = self.decoders[decoder], self.dec_embeddings[decoder]
+        with torch.inference_mode():
+            code_gates = torch.addmm(lstm.bias_ih_l0 + lstm.bias_hh_l0, code,
+                                     lstm.weight_ih_l0[:, embed.embedding_dim:].t())
+        return unroll(lstm, embed, self.linear, code_gates, BOS_ID, maxlen, lambda logits: logits.argmax(1), EOS_ID)

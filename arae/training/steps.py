@@ -20,7 +20,7 @@ def ae_step(ae: Seq2Seq, opt_ae, batch: Batch, clip: float, decoder: int = 0) ->
     opt_ae.zero_grad(set_to_none=True)
     loss = ae.reconstruction_loss(batch.src, batch.tgt, batch.lengths, noise=True, decoder=decoder)
     loss.backward()
-    nn.utils.clip_grad_norm_(ae.parameters(), clip)
+    nn.utils.clip_grad_norm_(ae.parameters(), clip, foreach=True)
     opt_ae.step()
     return loss.detach()
 
@@ -34,15 +34,15 @@ def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> 
     return ((grads.norm(2, dim=1) - 1) ** 2).mean()
 
 
-def critic_step(ae: Seq2Seq, gen: Generator, critic: Critic, opt_d, batch: Batch,
+def critic_step(gen: Generator, critic: Critic, opt_d, real: torch.Tensor,
                 z_size: int, gp_lambda: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Returns (w_dist, penalty): w_dist = mean f(fake) - mean f(real), the critic's distance estimate."""
+    """One critic update on the (detached) codes `real` of one batch. Returns (w_dist, penalty):
+    w_dist = mean f(fake) - mean f(real), the critic's distance estimate."""
     critic.train()
     gen.train()
     opt_d.zero_grad(set_to_none=True)
     with torch.no_grad():
-        real = ae.encode(batch.src, batch.lengths)
-        fake = gen(torch.randn(len(batch), z_size, device=real.device))
+        fake = gen(torch.randn(real.size(0), z_size, device=real.device))
     critic_loss = critic(real).mean() - critic(fake).mean()  # minus the Wasserstein estimate
     penalty = gradient_penalty(critic, real, fake)
     (critic_loss + gp_lambda * penalty).backward()
@@ -59,7 +59,7 @@ def encoder_adversarial_step(ae: Seq2Seq, critic: Critic, opt_ae, batch: Batch,
     real.register_hook(lambda grad: grad * grad_lambda)
     score = critic(real).mean()
     (-score).backward()
-    nn.utils.clip_grad_norm_(ae.parameters(), clip)
+    nn.utils.clip_grad_norm_(ae.parameters(), clip, foreach=True)
     opt_ae.step()
     return score.detach()
 
