@@ -15,6 +15,7 @@ class Row:
     overrides: dict = field(default_factory=dict)
     note: str = ""
     seed_row: str = ""              # derive seeds as this row does (a row that must train like it)
+    metrics: tuple = ()             # the metrics this row measures (empty: all of the spec's)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,15 @@ class Claim:
     metric: str
     better: str
     worse: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """A level a row's metric must reach (in the metric's better direction), e.g. an efficiency >= 0.5."""
+    text: str
+    row: str
+    metric: str
+    level: float
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ class BenchmarkSpec:
     notes: tuple = ()
     base_seed: int = 1111
     title_on_user_data: str = "{corpus}"  # the title when run on a user's corpus (--set data=PATH)
+    task: str = "generation"        # what each run does: a name in arae.runner.TASKS
+    targets: tuple = ()
 
     def rows_for(self, preset: str) -> list[Row]:
         return list(self.rows) + list(self.presets[preset].extra_rows)
@@ -72,10 +84,12 @@ class BenchmarkSpec:
         return {"name": self.name, "version": self.version, "paper_ref": self.paper_ref, "preset": preset,
                 "title": self.title_on_user_data.format(corpus=user_corpus) if user_corpus else self.title,
                 "comparable_to_paper": comparable, "user_corpus": user_corpus,
-                "rows": [{"name": r.name, "label": r.label, "model": r.model, "note": r.note} for r in self.rows_for(preset)],
+                "rows": [{"name": r.name, "label": r.label, "model": r.model, "note": r.note,
+                          "metrics": [metric_names.get(m, m) for m in r.metrics]} for r in self.rows_for(preset)],
                 "metrics": [{"name": metric_names[m.metric], **asdict(m)} for m in self.metrics],
                 "paper": {} if user_corpus else self.paper,
-                "claims": [asdict(c) for c in self.claims], "notes": list(self.notes), "preset_note": p.note}
+                "claims": [asdict(c) for c in self.claims], "targets": [asdict(t) for t in self.targets],
+                "task": self.task, "notes": list(self.notes), "preset_note": p.note}
 
 
 BENCHMARKS: Registry[BenchmarkSpec] = Registry("benchmark")

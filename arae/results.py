@@ -242,7 +242,8 @@ class ClaimResult:
 
 def own_wall_seconds(timing: dict) -> float:
     """A run's own work: sampling and metrics, plus training unless it reused a twin's checkpoint."""
-    parts = ("sample_seconds", "metric_seconds") + (() if timing.get("training_reused_from") else ("train_seconds",))
+    parts = ("sample_seconds", "metric_seconds", "measure_seconds") + (
+        () if timing.get("training_reused_from") else ("train_seconds",))
     return sum(timing.get(k) or 0 for k in parts)
 
 
@@ -310,15 +311,48 @@ def check_claims(spec: dict, cells: list[CellStat]) -> list[ClaimResult]:
     return results
 
 
+@dataclass(frozen=True)
+class TargetResult:
+    text: str
+    verdict: str  # "met" | "not met" | "undecided"
+    why: str
+
+
+def check_targets(spec: dict, cells: list[CellStat]) -> list[TargetResult]:
+    """A target is met (or not) only when at least MIN_SEEDS seeds put the whole 95% interval on one
+    side of its level; otherwise it is undecided, with the numbers."""
+    by_key = {(c.row, c.metric): c for c in cells}
+    directions = {m["name"]: m.get("direction") for m in spec.get("metrics", [])}
+    results = []
+    for target in spec.get("targets", []):
+        cell, level = by_key.get((target["row"], target["metric"])), target["level"]
+        higher = directions.get(target["metric"]) != "lower"
+        evidence = f"{_side(target['row'], cell)}; level {fmt(level)}"
+        if cell is None or cell.mean is None or cell.n < MIN_SEEDS:
+            verdict, rule = "undecided", f"needs at least {MIN_SEEDS} seeds"
+        elif (cell.interval[0] >= level) if higher else (cell.interval[1] <= level):
+            verdict, rule = "met", "the 95% interval is on the right side of the level"
+        elif (cell.interval[1] < level) if higher else (cell.interval[0] > level):
+            verdict, rule = "not met", "the 95% interval is on the wrong side of the level"
+        else:
+            verdict, rule = "undecided", "the 95% interval contains the level"
+        results.append(TargetResult(target.get("text", target["metric"]), verdict, f"{evidence}: {rule}"))
+    return results
+
+
 def write_summary_csv(out_dir: str | Path, records: list[RunRecord]) -> Path:
     """`<out>/summary.csv`, one line per (run, metric); a missing value is an empty cell plus
     its reason, so the file can be loaded with pandas without mistaking it for a number."""
-    names = metric_names(records, load_benchmark_specs(out_dir))
+    specs = load_benchmark_specs(out_dir)
+    names = metric_names(records, specs)
+    measured = {(b, r["name"]): set(r.get("metrics") or []) for b, spec in specs.items() for r in spec.get("rows", [])}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for rec in latest_runs(records):
         for metric in names.get(rec.benchmark, []):
+            if measured.get((rec.benchmark, rec.row)) and metric not in measured[(rec.benchmark, rec.row)]:
+                continue  # a metric this row does not measure (declared in its spec)
             value, reason = rec.metric(metric)
             writer.writerow([rec.benchmark, rec.version, rec.row, rec.seed_index, metric,
                              "" if value is None else repr(value), rec.preset, reason or ""])

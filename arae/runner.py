@@ -209,31 +209,48 @@ def log(plan: RunPlan, message: str) -> None:
     print(f"[{plan.name}] {message}", file=sys.stderr, flush=True)
 
 
-def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
-    cfg, run_dir = plan.config, plan.dir
-    corpus, _ = load_corpus(cfg, data_dir)
-    seed_everything(plan.seed)
-    vocab = Vocab.build(corpus.train, cfg["data"]["vocab_size"])
-    batcher = make_batcher(cfg["train"]["batching"], [vocab.encode(s) for s in corpus.train],
-                           cfg["train"]["batch_size"], plan.seed).to(device)
-    method = MODELS.get(plan.row.model)(vocab, cfg, device)
-    method.prepare(corpus.train, batcher)
+TASKS: Registry = Registry("task")  # what a benchmark's runs do, by BenchmarkSpec.task
 
+
+def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
+    """The result record of one run: what every benchmark records, plus what its task computed
+    (at least "metrics" and "timing")."""
+    corpus, _ = load_corpus(plan.config, data_dir)
+    seed_everything(plan.seed)
+    computed = TASKS.get(plan.spec.task)(plan, corpus, device)
+    computed["timing"]["wall_seconds"] = round(own_wall_seconds(computed["timing"]), 3)
+    return {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
+            "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
+            "data": corpus.description, **computed}
+
+
+def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, device: torch.device):
+    """The vocabulary and training batches of `sentences`, and the model `model` built for them."""
+    vocab = Vocab.build(sentences, cfg["data"]["vocab_size"])
+    batcher = make_batcher(cfg["train"]["batching"], [vocab.encode(s) for s in sentences],
+                           cfg["train"]["batch_size"], seed).to(device)
+    method = MODELS.get(model)(vocab, cfg, device)
+    method.prepare(sentences, batcher)
+    return vocab, batcher, method
+
+
+@TASKS.register("generation")
+def generation_task(plan: RunPlan, corpus: Corpus, device: torch.device) -> dict:
+    """Train (or reuse a twin's training), sample, score the samples."""
+    cfg = plan.config
+    vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
     timing = {}
     if method.trains:
         if twin := _adopt_twin_training(plan):
             timing["training_reused_from"] = twin
             log(plan, f"trains exactly like {twin} (same training key): reusing its final checkpoint")
-        timing |= train(method, batcher, cfg, run_dir, report=functools.partial(log, plan))
+        timing |= train(method, batcher, cfg, plan.dir, report=functools.partial(log, plan))
         log(plan, f"training throughput: {timing['train_sentences_per_sec']} sentences/s")
     samples, timing["sample_seconds"] = _samples(plan, method)
     metrics, timing["metric_seconds"] = _metrics(plan, samples, corpus, vocab)
-    timing["wall_seconds"] = round(own_wall_seconds(timing), 3)
-    return {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
-            "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
-            "metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
-            "n_samples_requested": cfg["eval"]["n_samples"],
-            "data": {**corpus.description, "vocab_size": len(vocab)}, "timing": timing}
+    return {"metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
+            "n_samples_requested": cfg["eval"]["n_samples"], "data": {**corpus.description, "vocab_size": len(vocab)},
+            "timing": timing}
 
 
 def _adopt_twin_training(plan: RunPlan) -> str | None:

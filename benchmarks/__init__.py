@@ -1,2 +1,2 @@
-"""Benchmark specs, one module per paper table; importing this package registers them all."""
-from benchmarks import snli_generation  # noqa: F401  (registration)
+"""Benchmark specs, one module per paper table (and the perf benchmark); importing this package registers them all."""
+from benchmarks import perf, snli_generation  # noqa: F401  (registration)

@@ -26,8 +26,8 @@ def _y_limits(values: list[float]) -> tuple[float, float]:
     return mid - pad, mid + pad
 
 
-def curves_png(series: dict[str, dict[str, list[tuple[float, float]]]], title: str) -> str:
-    """One small panel per scalar, one line per seed: {scalar: {seed label: [(step, value)]}}.
+def curves_png(series: dict[str, dict[str, list[tuple[float, float]]]], title: str, x_label: str = "iteration") -> str:
+    """One small panel per scalar, one line per seed: {scalar: {seed label: [(x, value)]}}.
     Returns a data: URL for an <img>."""
     names = sorted(series)
     cols = min(4, len(names))
@@ -39,11 +39,11 @@ def curves_png(series: dict[str, dict[str, list[tuple[float, float]]]], title: s
         every = []
         for seed, points in sorted(series[name].items()):
             xs, ys = zip(*points)
-            ax.plot(xs, ys, linewidth=1.1, label=seed)
+            ax.plot(xs, ys, linewidth=1.1, marker="o" if len(xs) < 10 else None, markersize=3, label=seed)
             every += ys
         ax.set_ylim(*_y_limits(every))
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("iteration", fontsize=8)
+        ax.set_xlabel(x_label, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     if any(len(s) > 1 for s in series.values()):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from arae.errors import ConfigError
 from arae.io import atomic_write_text
-from arae.results import (check_claims, collect_runs, fmt, latest_runs, load_benchmark_specs, own_wall_seconds,
+from arae.results import (check_claims, check_targets, collect_runs, fmt, latest_runs, load_benchmark_specs, own_wall_seconds,
                           summarize, timing_means)
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -38,6 +38,9 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
         shown = []
         for m in metrics:
             c = by_key.get((row["name"], m["name"]))
+            if row.get("metrics") and m["name"] not in row["metrics"]:
+                shown.append("n/a")
+                continue
             if c is None or c.mean is None:
                 shown.append("missing")
                 continue
@@ -54,7 +57,8 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
     dates = sorted(r.updated[:10] for r in runs if r.updated)
     return {"name": name, "title": spec.get("title", name), "preset": spec.get("preset"),
             "command": spec.get("command", ""), "metrics": [m["label"] for m in metrics], "rows": rows,
-            "claims": check_claims(spec, cells), "substitute": data.get("substitute"),
+            "claims": check_claims(spec, cells), "targets": check_targets(spec, cells),
+            "substitute": data.get("substitute"),
             "machines": [f"{cpu}, {dev}, {threads} thread(s), torch {torch}" for cpu, dev, threads, torch in sorted(envs, key=str)],
             "dates": f"{dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1] else (dates[0] if dates else "?"),
             "total_wall": fmt(sum(own_wall_seconds(r.result.get("timing") or {}) for r in runs

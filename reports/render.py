@@ -13,8 +13,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from arae.io import atomic_write_text, read_jsonl
-from arae.results import (MIN_SEEDS, fmt, timing_means, CellStat, RunRecord, check_claims, collect_runs, latest_runs,
-                          load_benchmark_specs, summarize, write_summary_csv)
+from arae.results import (MIN_SEEDS, fmt, timing_means, CellStat, RunRecord, check_claims, check_targets, collect_runs,
+                          latest_runs, load_benchmark_specs, summarize, write_summary_csv)
 from reports.figures import curves_png
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -88,16 +88,19 @@ def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], me
     by_key = {(c.row, c.metric): c for c in cells}
     paper = spec.get("paper", {})
     body = [{"label": r["label"], "short": r.get("short", ""), "cells": [
-        _cell(by_key.get((r["name"], m["name"])), m, paper.get(r["name"], {}), footnotes) for m in metrics]}
+        _cell(by_key.get((r["name"], m["name"])), m, paper.get(r["name"], {}), footnotes)
+        if not r["metrics"] or m["name"] in r["metrics"] else {"metric": m["label"], "not_measured": True}
+        for m in metrics]}
         for r in rows]
     claims = [{"text": c.text, "verdict": c.verdict, "at_scale": c.at_scale, "why": c.why}
               for c in check_claims(spec, cells)]
-    flagged = any(c["oov"] or c["fallback"] for r in body for c in r["cells"])
+    targets = [{"text": t.text, "verdict": t.verdict, "why": t.why} for t in check_targets(spec, cells)]
+    flagged = any(c.get("oov") or c.get("fallback") for r in body for c in r["cells"])
     comparable = spec.get("comparable_to_paper") is True
-    return {"version": group[0], "preset": group[1], "rows": body, "claims": claims,
+    return {"version": group[0], "preset": group[1], "rows": body, "claims": claims, "targets": targets,
             "comparable": comparable, "passed": sum(c["verdict"] == "pass" for c in claims),
             "legend": OOV_LEGEND if flagged else "",
-            "other_protocol": any(c["other_protocol"] for r in body for c in r["cells"])}
+            "other_protocol": any(c.get("other_protocol") for r in body for c in r["cells"])}
 
 
 def _curves(runs: list[RunRecord], label: str) -> str:
@@ -115,6 +118,23 @@ def _curves(runs: list[RunRecord], label: str) -> str:
                     series.setdefault(key, {}).setdefault(f"seed {run.seed_index}", []).append(
                         (i if step is None else step, float(value)))
     return curves_png(series, label) if series else ""
+
+
+def _measured_curves(runs: list[RunRecord], label: str) -> str:
+    """Curves a task recorded in result.json ({"x_label", "series": {panel: [[x, y], ...]}}), one line per seed."""
+    series: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    x_label = ""
+    for run in sorted(runs, key=lambda r: r.seed_index or 0):
+        curves = (run.result or {}).get("curves")
+        if not isinstance(curves, dict) or not isinstance(curves.get("series"), dict):
+            continue
+        x_label = str(curves.get("x_label", ""))
+        for panel, points in curves["series"].items():
+            good = [(float(p[0]), float(p[1])) for p in points if isinstance(p, list) and len(p) == 2
+                    and _number(p[0]) is not None and _number(p[1]) is not None]
+            if good:
+                series.setdefault(panel, {})[f"seed {run.seed_index}"] = good
+    return curves_png(series, label, x_label) if series else ""
 
 
 def _data_note(data: dict) -> str:
@@ -139,6 +159,7 @@ def _row_details(row: dict, runs: list[RunRecord]) -> dict:
     reused = sorted({t["training_reused_from"].split("/")[1] for t in timing if t.get("training_reused_from")})
     trained_here = [r for r, t in zip(done, timing) if not t.get("training_reused_from")]  # no duplicate curves
     return {**row, "n_done": len(done), "curves": _curves(trained_here, row["label"]),
+            "measured": _measured_curves(done, row["label"]),
             **{k: fmt(v) for k, v in timing_means(done).items()},
             "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
             "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none}
@@ -158,9 +179,9 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
                     out: Path) -> dict:
     current = latest_runs([r for r in records if r.benchmark == name])
     stats = [c for c in stats if c.benchmark == name]
-    rows = [{"name": r["name"], "label": r.get("label", r["name"]), "note": r.get("note", "")}
-            for r in spec.get("rows", [])]
-    rows += [{"name": n, "label": n, "note": ""}
+    rows = [{"name": r["name"], "label": r.get("label", r["name"]), "note": r.get("note", ""),
+             "metrics": r.get("metrics") or []} for r in spec.get("rows", [])]
+    rows += [{"name": n, "label": n, "note": "", "metrics": []}
              for n in sorted({r.row for r in current} - {r["name"] for r in rows})]
     for row in rows:
         row["short"] = _short_of_samples(row["name"], current)
@@ -183,6 +204,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
     preset = spec.get("preset", groups[0][1] if groups else None)
     return {
         "name": name, "title": spec.get("title", name), "paper_ref": spec.get("paper_ref", ""),
+        "has_paper": bool(spec.get("paper")),
         "version": spec.get("version"), "preset": preset, "load_error": spec.get("load_error"),
         "preset_note": _comparability(spec, preset),
         "preset_description": str(spec.get("preset_note") or ""),
@@ -199,7 +221,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
 
 
 def _comparability(spec: dict, preset: str | None) -> str:
-    if spec.get("comparable_to_paper") is not False:
+    if spec.get("comparable_to_paper") is not False or not (spec.get("paper") or spec.get("claims")):
         return ""
     if spec.get("user_corpus"):
         return "your own corpus: no paper numbers apply"

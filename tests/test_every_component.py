@@ -22,7 +22,8 @@ CASES = [(b, preset) for b in BENCHMARKS.names() for preset in BENCHMARKS.get(b)
 def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, shared):
     spec = BENCHMARKS.get(benchmark)
     assert set(spec.paper) <= {r.name for r in spec.rows_for(preset)}
-    assert all(METRICS.get(m.metric) for m in spec.metrics)
+    if spec.task == "generation":  # the perf task measures its own metrics
+        assert all(METRICS.get(m.metric) for m in spec.metrics)
     sentences = [s.split() for s in TINY_SENTENCES * 4]
     for plan in plan_runs([spec], preset, 1, tmp_path, [], data_dir=shared):
         torch.manual_seed(0)
