@@ -210,3 +210,21 @@ def test_arae_iteration_equals_the_official_sequence_of_steps(float64):
         torch.testing.assert_close(fast_losses["loss_ae"], loss.detach())
     for name in ("ae", "gen", "critic"):
         _assert_close_dicts(dict(fast.nets[name].state_dict()), dict(reference.nets[name].state_dict()))
+
+
+def test_gradients_are_bitwise_identical_when_recomputed_with_two_threads():
+    """Determinism on CPU: every gather with a gradient uses index_select, whose backward is
+    deterministic (tensor[index] accumulates in parallel and differs from call to call)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(0)
+        ae, b = Seq2Seq(V, 64, 300), collate(_sentences(64, hi=15))
+        digests = set()
+        for _ in range(8):
+            ae.zero_grad()
+            ae.reconstruction_loss(b.src, b.tgt, b.lengths, noise=False).backward()
+            digests.add(b"".join(p.grad.numpy().tobytes() for p in ae.parameters()))
+    finally:
+        torch.set_num_threads(threads)
+    assert len(digests) == 1

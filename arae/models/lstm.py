@@ -24,7 +24,8 @@ from arae.data.vocab import PAD_ID
 
 @dataclass
 class PackedLayout:
-    """Where each token of a padded (B, T) batch sits in time-major packed order."""
+    """Where each token of a padded (B, T) batch sits in time-major packed order. Gathers use
+    index_select: its backward is deterministic on the CPU, that of tensor[index] is not."""
 
     batch_sizes: list[int]      # live sequences at each time step (non-increasing)
     flat_index: torch.Tensor    # (N,) position of each packed token in the flattened (B, T) batch
@@ -49,7 +50,15 @@ class PackedLayout:
 
     def pack(self, padded: torch.Tensor) -> torch.Tensor:
         """(B, T, ...) -> (N, ...): the real tokens only, in packed order."""
-        return padded.flatten(0, 1)[self.flat_index]
+        return padded.flatten(0, 1).index_select(0, self.flat_index)
+
+    def per_token(self, per_sequence: torch.Tensor) -> torch.Tensor:
+        """(B, ...) -> (N, ...): each token gets its sequence's row."""
+        return per_sequence.index_select(0, self.seq)
+
+    def last_tokens(self, packed: torch.Tensor) -> torch.Tensor:
+        """(N, ...) -> (B, ...): each sequence's last token, in batch order."""
+        return packed.index_select(0, self.last)
 
     def packed_sequence(self, data: torch.Tensor) -> PackedSequence:
         order = self.order.to(data.device)
@@ -146,7 +155,7 @@ def packed_lstm(lstm: nn.LSTM, layout: PackedLayout, embedding: nn.Embedding, id
     if kernel == "cudnn":
         x = embedding(ids)
         if extra is not None:
-            x = torch.cat([x, extra[layout.seq]], 1)
+            x = torch.cat([x, layout.per_token(extra)], 1)
         return lstm(layout.packed_sequence(x))[0].data
     words, rows = torch.unique(ids, return_inverse=True)
     x = embedding(words)
@@ -155,7 +164,7 @@ def packed_lstm(lstm: nn.LSTM, layout: PackedLayout, embedding: nn.Embedding, id
         bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
         width = x.size(1)
         if layer == 0 and extra is not None:
-            bias = torch.addmm(bias, extra, w_ih[:, width:].t())[layout.seq]
+            bias = layout.per_token(torch.addmm(bias, extra, w_ih[:, width:].t()))
         x = SortedLSTM.apply(x, w_ih[:, :width], bias, w_hh, layout.batch_sizes, rows if layer == 0 else None)
     return x
 

@@ -41,7 +41,7 @@ class Seq2Seq(nn.Module):
                layout: PackedLayout | None = None) -> torch.Tensor:
         layout = layout or PackedLayout.of(lengths, src.size(1), src.device)
         h = packed_lstm(self.encoder, layout, self.enc_embedding, layout.pack(src))
-        code = F.normalize(h[layout.last], dim=1)
+        code = F.normalize(layout.last_tokens(h), dim=1)
         if noise:
             code = code + torch.randn_like(code) * self.noise_r
         return code
