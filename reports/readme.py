@@ -63,7 +63,8 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
             "dates": f"{dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1] else (dates[0] if dates else "?"),
             "total_wall": fmt(sum(own_wall_seconds(r.result.get("timing") or {}) for r in runs
                                   if r.state == "done" and r.result) / 60),
-            "n_done": sum(r.state == "done" for r in runs), "n_runs": len(runs)}
+            "n_done": sum(r.state == "done" for r in runs), "n_runs": len(runs),
+            "has_paper": bool(spec.get("paper")), "has_training": any(r["sents_per_sec"] != "—" for r in rows)}
 
 
 def results_markdown(out: Path) -> str:
