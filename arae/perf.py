@@ -135,12 +135,15 @@ def greedy_generation(plan: RunPlan, corpus, device: torch.device) -> tuple[dict
     decoded row-step; the code's share of the gates once per sentence) over those of a plain matmul
     shaped like the output projection of one batch. The model is untrained: its sentences mostly run
     to data.maxlen, so sentences/s is a lower bound for a trained model, which stops earlier."""
-    cfg = plan.config
-    vocab, _, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
+    return _generation_metrics(plan.config, plan.row.model, corpus, plan.seed, device), {}
+
+
+def _generation_metrics(cfg: dict, model: str, corpus, seed: int, device: torch.device) -> dict:
+    vocab, _, method = build_method(cfg, model, corpus.train, seed, device)
     method.eval()
     m, e = cfg["model"], cfg["eval"]
     n, batch, hidden, emsize = e["n_samples"], e["sample_batch"], m["nhidden"], m["emsize"]
-    noise = torch.Generator(device=device).manual_seed(plan.seed)
+    noise = torch.Generator(device=device).manual_seed(seed)
     steps, sentences = 0, 0
     _sync(device)
     began = time.perf_counter()
@@ -160,7 +163,7 @@ def greedy_generation(plan: RunPlan, corpus, device: torch.device) -> tuple[dict
                "matmul_gflop_per_s": round(reference / 1e9, 2), "batch": batch, "vocab_size": len(vocab)}
     return {"sentences_per_s": MetricValue(sentences / seconds, details={"n": sentences}),
             "tokens_per_s": MetricValue(steps / seconds, details={"what": "decoded row-steps"}),
-            "generation_efficiency": MetricValue(flops / seconds / reference, details=details)}, {}
+            "generation_efficiency": MetricValue(flops / seconds / reference, details=details)}
 
 
 def _sample_text(plan: RunPlan, corpus, n: int) -> list[str]:
@@ -249,12 +252,8 @@ def time_against_vocab(plan: RunPlan, corpus, device: torch.device) -> tuple[dic
         capped = deep_merge(cfg, {"data": {"vocab_size": size}})
         per_step, _, vocab = _seconds_per_step(capped, plan.row.model, corpus.train, plan.seed, p["steps"], device)
         series["training (ms / iteration)"].append([len(vocab), 1000 * per_step])
-        sub = deep_merge(capped, {"eval": {"n_samples": 1000}})
-        metrics, _ = greedy_generation(_with_config(plan, sub), corpus, device)
+        metrics = _generation_metrics(deep_merge(capped, {"eval": {"n_samples": 1000}}), plan.row.model, corpus,
+                                      plan.seed, device)
         series["greedy generation (ms / 1,000 sentences)"].append([len(vocab), 1e6 / metrics["sentences_per_s"].value])
     return {}, {"curves": {"x_label": "vocabulary size", "series": series}}
-
-
-def _with_config(plan: RunPlan, cfg: dict) -> RunPlan:
-    return RunPlan(**{**plan.__dict__, "config": cfg})
 
