@@ -69,6 +69,15 @@ class BenchmarkSpec:
     title_on_user_data: str = "{corpus}"  # the title when run on a user's corpus (--set data=PATH)
     task: str = "generation"        # what each run does: a name in arae.runner.TASKS
     targets: tuple = ()
+    user_corpus: str = "text_dir"   # the corpus that reads a user's folder given as --set data=PATH
+    tradeoffs: tuple = ()           # (x metric, y metric) pairs the report plots row against row
+    requires: tuple = ()            # external tools beyond those its metrics need, e.g. ("lmplz",)
+
+    @property
+    def needs_lmplz(self) -> bool:
+        from arae.metrics import METRICS
+        return "lmplz" in self.requires or any(
+            getattr(METRICS.get(m.metric), "needs_lmplz", False) for m in self.metrics)
 
     def rows_for(self, preset: str) -> list[Row]:
         return list(self.rows) + list(self.presets[preset].extra_rows)
@@ -89,7 +98,8 @@ class BenchmarkSpec:
                 "metrics": [{"name": metric_names[m.metric], **asdict(m)} for m in self.metrics],
                 "paper": {} if user_corpus else self.paper,
                 "claims": [asdict(c) for c in self.claims], "targets": [asdict(t) for t in self.targets],
-                "task": self.task, "notes": list(self.notes), "preset_note": p.note}
+                "task": self.task, "notes": list(self.notes), "preset_note": p.note,
+                "tradeoffs": [[metric_names.get(x, x), metric_names.get(y, y)] for x, y in self.tradeoffs]}
 
 
 BENCHMARKS: Registry[BenchmarkSpec] = Registry("benchmark")

@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     for name in args.download or []:
         download(name, data_dir)
     specs, device = select(args.benchmark), resolve_device(args.device)
-    find_lmplz()  # every benchmark needs it: say so now, not after hours of training
+    if any(spec.needs_lmplz for spec in specs):
+        find_lmplz()  # say so now, not after hours of training
     plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, data_dir, args.row)
     substitutes = set()
     for spec in specs:

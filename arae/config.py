@@ -58,13 +58,14 @@ def parse_override(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
-    """`data=PATH` is a shorthand for a folder of train.txt/valid.txt/test.txt (corpus `text_dir`)."""
+def apply_overrides(cfg: dict, overrides: list[str], user_corpus: str = "text_dir") -> dict:
+    """`data=PATH` is a shorthand for a user's own folder, read by the corpus `user_corpus` (the benchmark's:
+    train.txt/valid.txt/test.txt for generation, one file per style for transfer)."""
     cfg = copy.deepcopy(cfg)
     for text in overrides:
         key, value = parse_override(text)
         if key == "data":
-            cfg["data"].update(corpus="text_dir", path=str(Path(value).expanduser()))
+            cfg["data"].update(corpus=user_corpus, path=str(Path(value).expanduser()))
             continue
         node, parts = cfg, key.split(".")
         for depth, part in enumerate(parts):

@@ -177,7 +177,7 @@ def _metric_stage(metric: str):
         cfg, workdir = plan.config, plan.dir / "perf_work"
         shutil.rmtree(workdir, ignore_errors=True)  # a fresh folder: the forward LM is built, not reused
         samples = _sample_text(plan, corpus, cfg["eval"]["n_samples"])
-        ctx = EvalContext(samples=samples, train_text=[" ".join(s) for s in corpus.train],
+        ctx = EvalContext(outputs={"samples": samples}, train_text=[" ".join(s) for s in corpus.train],
                           eval_text=[" ".join(s) for s in corpus.test],
                           vocab_words=Vocab.build(corpus.train, cfg["data"]["vocab_size"]).words, workdir=workdir,
                           params={"order": cfg["eval"]["ngram_order"]}, artefacts=workdir / "artefacts")

@@ -242,7 +242,7 @@ class ClaimResult:
 
 def own_wall_seconds(timing: dict) -> float:
     """A run's own work: sampling and metrics, plus training unless it reused a twin's checkpoint."""
-    parts = ("sample_seconds", "metric_seconds", "measure_seconds") + (
+    parts = ("sample_seconds", "transfer_seconds", "metric_seconds", "measure_seconds") + (
         () if timing.get("training_reused_from") else ("train_seconds",))
     return sum(timing.get(k) or 0 for k in parts)
 

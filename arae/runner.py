@@ -23,12 +23,12 @@ from arae import CODE_VERSION
 from arae.benchmark import BenchmarkSpec, Row
 from arae.config import apply_overrides, config_hash, deep_merge, training_config
 from arae.data import Corpus, build_corpus
-from arae.data.batching import BATCHINGS, make_batcher
+from arae.data.batching import BATCHINGS, StyleBatcher, make_batcher
 from arae.data.vocab import Vocab
 from arae.envinfo import environment
-from arae.errors import ConfigError, DataError, SuiteError
+from arae.errors import ConfigError, DataError, MetricNotComputable, SuiteError
 from arae.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
-from arae.metrics import METRICS, EvalContext, flavoured_name
+from arae.metrics import METRICS, EvalContext, MetricValue, flavoured_name
 from arae.models import MODELS
 from arae.registry import Registry
 from arae.results import own_wall_seconds
@@ -85,7 +85,7 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
         p = spec.presets[preset]
         for row in select_rows(spec, preset, rows):
             cfg = deep_merge(deep_merge(p.config, p.row_overrides.get(row.name, {})), row.overrides)
-            cfg = apply_overrides(cfg, overrides)
+            cfg = apply_overrides(cfg, overrides, user_corpus=spec.user_corpus)
             if cfg["train"]["amp"] not in AMP_MODES:
                 raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
             if cfg["train"]["batching"] not in BATCHINGS:
@@ -138,8 +138,9 @@ class RunLock:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_corpus(name: str, path: str | None, data_dir: str, maxlen: int, lowercase: bool) -> tuple[Corpus, str]:
-    corpus = build_corpus(name, path or data_dir, maxlen=maxlen, lowercase=lowercase)
+def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple) -> tuple[Corpus, str]:
+    corpus = build_corpus(name, path or data_dir, **dict(options))
+    maxlen = dict(options)["maxlen"]
     for split in ("train", "test"):
         if not getattr(corpus, split):
             files = ", ".join(corpus.description["files"].get(split, [])) or str(path or data_dir)
@@ -147,13 +148,20 @@ def _load_corpus(name: str, path: str | None, data_dir: str, maxlen: int, lowerc
     digest = hashlib.sha256()
     for split in (corpus.train, corpus.valid, corpus.test):
         digest.update("\n".join(" ".join(s) for s in split).encode() + b"\0")
+    if corpus.styles:  # which sentence has which style, and the references, decide results too
+        digest.update(repr((corpus.styles, corpus.description["sizes_per_style"], corpus.references)).encode())
     return corpus, digest.hexdigest()
 
 
+CORPUS_OPTIONS_NOT_FOR_READING = ("corpus", "path", "vocab_size")
+
+
 def load_corpus(cfg: dict, data_dir: Path) -> tuple[Corpus, str]:
-    """A config's corpus and a fingerprint of its sentences, read once per process."""
+    """A config's corpus and a fingerprint of its sentences, read once per process. Every `data` key but
+    the corpus name, its path and the vocabulary size goes to the corpus builder (maxlen, lowercase, ...)."""
     d = cfg["data"]
-    return _load_corpus(d["corpus"], d["path"], str(data_dir), d["maxlen"], d["lowercase"])
+    options = tuple(sorted((k, v) for k, v in d.items() if k not in CORPUS_OPTIONS_NOT_FOR_READING))
+    return _load_corpus(d["corpus"], d["path"], str(data_dir), options)
 
 
 def _clear(run_dir: Path) -> None:
@@ -224,14 +232,30 @@ def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
             "data": corpus.description, **computed}
 
 
-def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, device: torch.device):
-    """The vocabulary and training batches of `sentences`, and the model `model` built for them."""
-    vocab = Vocab.build(sentences, cfg["data"]["vocab_size"])
-    batcher = make_batcher(cfg["train"]["batching"], [vocab.encode(s) for s in sentences],
-                           cfg["train"]["batch_size"], seed).to(device)
-    method = MODELS.get(model)(vocab, cfg, device)
-    method.prepare(sentences, batcher)
+def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, device: torch.device,
+                 styles: list[list[list[str]]] | None = None):
+    """The vocabulary and training batches of `sentences`, and the model `model` built for them. A model
+    that trains per style gets one batcher per style of `styles` (which together are `sentences`)."""
+    vocab, kind = Vocab.build(sentences, cfg["data"]["vocab_size"]), MODELS.get(model)
+    batch_size, batching = cfg["train"]["batch_size"], cfg["train"]["batching"]
+    if kind.styled:
+        if not styles or len(styles) < 2:
+            raise ConfigError(f"model {model} trains on sentences per style; corpus {cfg['data']['corpus']} has "
+                              f"{len(styles or [])} style(s)")
+        batcher = StyleBatcher(batching, [[vocab.encode(s) for s in style] for style in styles], batch_size, seed)
+        method = kind(vocab, cfg, device, n_styles=len(styles))
+    else:
+        batcher = make_batcher(batching, [vocab.encode(s) for s in sentences], batch_size, seed)
+        method = kind(vocab, cfg, device)
+    method.prepare(sentences, batcher.to(device))
     return vocab, batcher, method
+
+
+def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab, outputs: dict, eval_text: list[list[str]]) -> EvalContext:
+    return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
+                       eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words,
+                       workdir=plan.dir / "metrics_work", params={"order": plan.config["eval"]["ngram_order"]},
+                       artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus)
 
 
 @TASKS.register("generation")
@@ -239,18 +263,25 @@ def generation_task(plan: RunPlan, corpus: Corpus, device: torch.device) -> dict
     """Train (or reuse a twin's training), sample, score the samples."""
     cfg = plan.config
     vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
+    timing = train_or_reuse(plan, method, batcher)
+    samples, timing["sample_seconds"] = _samples(plan, method)
+    ctx = eval_context(plan, corpus, vocab, {"samples": samples}, corpus.test)
+    metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
+    return {"metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
+            "n_samples_requested": cfg["eval"]["n_samples"], "data": {**corpus.description, "vocab_size": len(vocab)},
+            "timing": timing}
+
+
+def train_or_reuse(plan: RunPlan, method, batcher) -> dict:
+    """Trains the method (resuming from its checkpoint), or adopts a finished twin's training; returns timing."""
     timing = {}
     if method.trains:
         if twin := _adopt_twin_training(plan):
             timing["training_reused_from"] = twin
             log(plan, f"trains exactly like {twin} (same training key): reusing its final checkpoint")
-        timing |= train(method, batcher, cfg, plan.dir, report=functools.partial(log, plan))
+        timing |= train(method, batcher, plan.config, plan.dir, report=functools.partial(log, plan))
         log(plan, f"training throughput: {timing['train_sentences_per_sec']} sentences/s")
-    samples, timing["sample_seconds"] = _samples(plan, method)
-    metrics, timing["metric_seconds"] = _metrics(plan, samples, corpus, vocab)
-    return {"metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
-            "n_samples_requested": cfg["eval"]["n_samples"], "data": {**corpus.description, "vocab_size": len(vocab)},
-            "timing": timing}
+    return timing
 
 
 def _adopt_twin_training(plan: RunPlan) -> str | None:
@@ -294,18 +325,18 @@ def _samples(plan: RunPlan, method) -> tuple[list[str], float]:
     return samples, seconds
 
 
-def _metrics(plan: RunPlan, samples: list[str], corpus, vocab: Vocab) -> tuple[dict, float]:
-    """Each metric is stored in its own file as soon as it is computed; finished ones are not recomputed."""
-    ctx = EvalContext(samples=samples, train_text=[" ".join(s) for s in corpus.train],
-                      eval_text=[" ".join(s) for s in corpus.test], vocab_words=vocab.words,
-                      workdir=plan.dir / "metrics_work", params={"order": plan.config["eval"]["ngram_order"]},
-                      artefacts=plan.dir.parents[2] / "_artefacts")
+def compute_metrics(plan: RunPlan, ctx: EvalContext) -> tuple[dict, float]:
+    """Each metric is stored in its own file as soon as it is computed; finished ones are not recomputed.
+    A metric that cannot be computed from these outputs is recorded as missing, with its reason."""
     results, total = {}, 0.0
     for metric, name in plan.metric_names.items():
         path = plan.dir / "metrics" / f"{name}.json"
         if not path.exists():
             began = time.perf_counter()
-            value = METRICS.get(metric)(ctx).to_dict()
+            try:
+                value = METRICS.get(metric)(ctx).to_dict()
+            except MetricNotComputable as err:
+                value = MetricValue.missing(str(err)).to_dict()
             value["seconds"] = round(time.perf_counter() - began, 3)
             atomic_write_json(path, value)
             shown = value["value"] if value["value"] is not None else f"missing ({value['missing_reason']})"

@@ -1,2 +1,2 @@
 """Baselines, each registered in arae.models.MODELS when imported."""
-from baselines import ae, real_data, rnn_lm  # noqa: F401  (registration)
+from baselines import ae, cross_aligned, real_data, rnn_lm  # noqa: F401  (registration)

@@ -54,3 +54,28 @@ def curves_png(series: dict[str, dict[str, list[tuple[float, float]]]], title: s
     fig.savefig(buffer, format="png", dpi=80)
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def tradeoff_png(points: list[dict], x_label: str, y_label: str, title: str) -> str:
+    """One point per row with its 95% interval on both axes: {"label", "x", "y", "x_ci", "y_ci", "paper"}, where
+    paper rows (drawn hollow) are the paper's own numbers for the same row. Returns a data: URL."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    for i, p in enumerate(points):
+        colour = f"C{i % 10}"
+        ax.errorbar(p["x"], p["y"], xerr=p.get("x_ci") or 0, yerr=p.get("y_ci") or 0, fmt="o", color=colour,
+                    capsize=3, label=p["label"])
+        if p.get("paper"):
+            px, py = p["paper"]
+            ax.plot(px, py, "o", mfc="none", color=colour)
+            ax.annotate("paper", (px, py), fontsize=6, color=colour, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(x_label, fontsize=8)
+    ax.set_ylabel(y_label, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from arae.io import atomic_write_text, read_jsonl
 from arae.results import (MIN_SEEDS, fmt, timing_means, CellStat, RunRecord, check_claims, check_targets, collect_runs,
                           latest_runs, load_benchmark_specs, summarize, write_summary_csv)
-from reports.figures import curves_png
+from reports.figures import curves_png, tradeoff_png
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "cpu", "device",
@@ -137,6 +137,45 @@ def _measured_curves(runs: list[RunRecord], label: str) -> str:
     return curves_png(series, label, x_label) if series else ""
 
 
+def _tradeoffs(spec: dict, rows: list[dict], metrics: list[dict], cells: list[CellStat]) -> list[dict]:
+    """One scatter per (x, y) metric pair the spec names: each row's mean with its 95% interval, and the
+    paper's number for the row (any flavour, drawn hollow) where it has both."""
+    labels = {m["name"]: m["label"] for m in metrics}
+    by_key = {(c.row, c.metric): c for c in cells}
+    figures = []
+    for x, y in spec.get("tradeoffs", []):
+        points = []
+        for r in rows:
+            cx, cy = by_key.get((r["name"], x)), by_key.get((r["name"], y))
+            if not cx or not cy or cx.mean is None or cy.mean is None:
+                continue
+            paper_row = (spec.get("paper") or {}).get(r["name"], {})
+            px, py = paper_number(paper_row, x)[0], paper_number(paper_row, y)[0]
+            points.append({"label": r["label"], "x": cx.mean, "y": cy.mean, "x_ci": cx.ci95, "y_ci": cy.ci95,
+                           "paper": (px, py) if px is not None and py is not None else None})
+        if points:
+            title = f"{labels.get(y, y)} against {labels.get(x, x)}"
+            figures.append({"title": title, "png": tradeoff_png(points, labels.get(x, x), labels.get(y, y), title)})
+    return figures
+
+
+def _transfer_examples(rows: list[dict], runs: list[RunRecord]) -> list[dict]:
+    """Per direction, the fixed test sentences every row's seed 0 transferred, side by side."""
+    directions: dict[str, dict[int, dict]] = {}
+    for row in rows:
+        seed0 = next((r for r in runs if r.row == row["name"] and r.seed_index == 0 and r.state == "done"), None)
+        preview = (seed0.result or {}).get("transfers_preview") if seed0 else None
+        for direction, items in (preview or {}).items():
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and "index" in item:
+                    entry = directions.setdefault(direction, {}).setdefault(
+                        item["index"], {"source": str(item.get("source", "")), "outputs": {}})
+                    entry["outputs"][row["label"]] = str(item.get("output", ""))
+    labels = [r["label"] for r in rows]
+    return [{"direction": d, "rows": [l for l in labels if any(l in e["outputs"] for e in items.values())],
+             "examples": [items[i] for i in sorted(items)]} for d, items in directions.items()]
+
+
 def _data_note(data: dict) -> str:
     """One readable sentence per distinct data description: what was used, how big, what was dropped."""
     sizes = ", ".join(f"{k} {v:,}" for k, v in (data.get("sizes") or {}).items() if v)
@@ -217,6 +256,8 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
                     "dir": str(r.run_dir.relative_to(out))}
                    for r in current if r.state == "failed"],
         "rows": [_row_details(r, main_runs) for r in rows],
+        "tradeoffs": _tradeoffs(spec, rows, metrics, [c for c in stats if groups and (c.version, c.preset) == groups[0]]),
+        "transfer_examples": _transfer_examples(rows, main_runs),
     }
 
 

@@ -1,5 +1,6 @@
-"""Every registered benchmark x preset x row builds its model, trains a step and samples, on tiny data
-(the benchopt-style generic test): a preset that names a missing key or model fails here, not on a GPU."""
+"""Every registered benchmark x preset x row builds its model, trains a step and produces the output its
+task reads (samples, or transfers), on tiny data (the benchopt-style generic test): a preset that names
+a missing key or model fails here, not on a GPU."""
 import math
 
 import pytest
@@ -8,11 +9,9 @@ import torch
 import baselines  # noqa: F401
 import benchmarks  # noqa: F401
 from arae.benchmark import BENCHMARKS
-from arae.data.batching import make_batcher
-from arae.data.vocab import Vocab
+from arae.config import deep_merge
 from arae.metrics import METRICS
-from arae.models import MODELS
-from arae.runner import plan_runs
+from arae.runner import build_method, plan_runs
 from conftest import TINY_SENTENCES
 
 CASES = [(b, preset) for b in BENCHMARKS.names() for preset in BENCHMARKS.get(b).presets]
@@ -25,14 +24,16 @@ def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, shared)
     if spec.task == "generation":  # the perf task measures its own metrics
         assert all(METRICS.get(m.metric) for m in spec.metrics)
     sentences = [s.split() for s in TINY_SENTENCES * 4]
+    styles = [sentences[::2], sentences[1::2]]
     for plan in plan_runs([spec], preset, 1, tmp_path, [], data_dir=shared):
         torch.manual_seed(0)
-        vocab = Vocab.build(sentences, plan.config["data"]["vocab_size"])
-        batcher = make_batcher(plan.config["train"]["batching"], [vocab.encode(s) for s in sentences], 8, seed=0)
-        method = MODELS.get(plan.row.model)(vocab, plan.config, torch.device("cpu"))
-        method.prepare(sentences, batcher)
+        cfg = deep_merge(plan.config, {"train": {"batch_size": 8}})
+        _, batcher, method = build_method(cfg, plan.row.model, sentences, 0, torch.device("cpu"), styles=styles)
         if method.trains:
             losses = method.train_step(0, batcher)
             assert all(math.isfinite(float(v)) for v in losses.values()), (plan.name, losses)
-        samples = method.sample(3, torch.Generator().manual_seed(0))
-        assert len(samples) == 3 and all(isinstance(w, str) for s in samples for w in s), plan.name
+        if spec.task == "transfer":
+            outputs = method.transfer(styles[0][:3], 0, 1)
+        else:
+            outputs = method.sample(3, torch.Generator().manual_seed(0))
+        assert len(outputs) == 3 and all(isinstance(w, str) for s in outputs for w in s), plan.name

@@ -148,7 +148,7 @@ def test_registry_flavours_and_unique_fraction(tmp_path):
     assert flavoured_name("reverse_ppl.kenlm", {"order": 4}) == "reverse_ppl.kenlm4"
     assert flavoured_name("forward_ppl.kenlm", {}) == "forward_ppl.kenlm5"
     assert flavoured_name("unique_fraction", {"order": 4}) == "unique_fraction"
-    ctx = EvalContext(samples=["a b", "a b", "", "c d"], train_text=_corpus(50), eval_text=_corpus(5, seed=2),
+    ctx = EvalContext(outputs={"samples": ["a b", "a b", "", "c d"]}, train_text=_corpus(50), eval_text=_corpus(5, seed=2),
                       vocab_words=["a", "b"], workdir=tmp_path, params={"order": 3})
     assert METRICS.get("unique_fraction")(ctx).to_dict() == {
         "value": 0.5, "missing_reason": None, "details": {"n_samples": 4, "n_distinct": 2, "n_empty": 1}}

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from arae.data.batching import collate, make_batcher
+from arae.data.batching import StyleBatcher, collate, make_batcher
 from arae.errors import ConfigError
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab
 
@@ -79,5 +79,27 @@ def test_bucket_batches_group_lengths_and_reshuffle_each_epoch():
 
 
 def test_unknown_batching_is_a_config_error():
-    with pytest.raises(ConfigError, match="train.batching='sorted'.*official, bucket"):
+    with pytest.raises(ConfigError, match="train.batching='sorted'.*official, reshuffled, bucket"):
         make_batcher("sorted", _sentences(), 8, seed=0)
+
+
+def test_reshuffled_batches_cover_each_epoch_once_and_change_between_epochs():
+    data = _sentences()
+    batcher = make_batcher("reshuffled", data, 8, seed=1)
+    for epoch in (0, 1):
+        rows = sorted(tuple(r) for b in _epoch(batcher, epoch) for r in b.tgt.tolist())
+        assert len(rows) == batcher.batches_per_epoch * 8
+    assert [b.src.tolist() for b in _epoch(batcher)] != [b.src.tolist() for b in _epoch(batcher, 1)]
+
+
+def test_style_batcher_ends_the_epoch_with_the_smallest_style():
+    """The official Yelp loop: batch i of every style per iteration; the epoch ends when the smaller style
+    runs out, and the larger one is then reshuffled whole, so its remaining batches are not carried over."""
+    small, large = _sentences()[:32], _sentences()
+    styles = StyleBatcher("reshuffled", [small, large], 8, seed=3)
+    assert styles.batches_per_epoch == 4 == styles.styles[1].batches_per_epoch
+    assert styles.styles[1].n_batches == len(large) // 8
+    seen = {tuple(r) for step in range(4) for r in styles.styles[0].batch(step).tgt.tolist()}
+    assert len(seen) == len({tuple(s) for s in small})  # each small-style sentence once per epoch
+    drawn = {tuple(styles.styles[1]._random_chunk(step, k)) for step in range(4) for k in range(20)}
+    assert len(drawn) > styles.batches_per_epoch  # GAN batches come from all of the large style's batches

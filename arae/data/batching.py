@@ -6,6 +6,7 @@ batches an uninterrupted run would, without storing iterator state.
 - `official` (default): the official `batchify`: shuffle the sentences once, cut them into batches
   of `batch_size` (the remainder is left out), sort inside each batch only. Batches mix lengths,
   as the critic's BatchNorm statistics in the official code do.
+- `reshuffled`: the same, but shuffled again every epoch, as the official Yelp code does.
 - `bucket` (opt-in, faster): each epoch, sentences of similar length are batched together and the
   batches are reshuffled. Packed LSTMs then waste little work on padding, but the critic sees one
   length slice of real codes at a time, and since the AE loss is a mean over a batch's tokens,
@@ -55,7 +56,8 @@ class Batcher:
         if not encoded:
             raise ValueError("no sentences to batch")
         self.encoded, self.batch_size, self.seed = encoded, min(batch_size, len(encoded)), seed
-        self.batches_per_epoch = len(encoded) // self.batch_size
+        self.n_batches = len(encoded) // self.batch_size  # batches cut per epoch
+        self.batches_per_epoch = self.n_batches          # batches trained per epoch (fewer for a larger style)
         table = collate(encoded)
         self.src, self.tgt, self.lengths = table.src, table.tgt, table.lengths.numpy()
         self._epoch, self._chunks = -1, []
@@ -105,7 +107,14 @@ class OfficialBatcher(Batcher):
     def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
         """One shuffle for the whole run (the official code batchifies once), cut in order."""
         order = np.random.default_rng([self.seed, 0]).permutation(len(self.encoded))
-        return np.split(order[: self.batches_per_epoch * self.batch_size], self.batches_per_epoch)
+        return np.split(order[: self.n_batches * self.batch_size], self.n_batches)
+
+
+class ReshuffledBatcher(Batcher):
+    def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
+        """The official Yelp code's batchify, called again after every epoch: a new shuffle each epoch."""
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.encoded))
+        return np.split(order[: self.n_batches * self.batch_size], self.n_batches)
 
 
 class BucketBatcher(Batcher):
@@ -114,16 +123,37 @@ class BucketBatcher(Batcher):
         rng = np.random.default_rng([self.seed, epoch])
         order = rng.permutation(len(self.encoded))
         order = order[np.argsort(self.lengths[order], kind="stable")]
-        n = self.batches_per_epoch * self.batch_size
+        n = self.n_batches * self.batch_size
         start = rng.integers(0, len(order) - n + 1)  # a different remainder is left out each epoch
-        chunks = np.split(order[start : start + n], self.batches_per_epoch)
+        chunks = np.split(order[start : start + n], self.n_batches)
         return [chunks[i] for i in rng.permutation(len(chunks))]
 
 
-BATCHINGS = {"official": OfficialBatcher, "bucket": BucketBatcher}
+BATCHINGS = {"official": OfficialBatcher, "reshuffled": ReshuffledBatcher, "bucket": BucketBatcher}
 
 
 def make_batcher(kind: str, encoded: list[list[int]], batch_size: int, seed: int) -> Batcher:
     if kind not in BATCHINGS:
         raise ConfigError(f"train.batching={kind!r}: expected one of {', '.join(BATCHINGS)}")
     return BATCHINGS[kind](encoded, batch_size, seed)
+
+
+class StyleBatcher:
+    """One batcher per style, stepped together: batch `step` of every style. An epoch ends when the
+    smallest style runs out, as in the official Yelp loop. Each style's batches are seeded apart."""
+
+    def __init__(self, kind: str, encoded_by_style: list[list[list[int]]], batch_size: int, seed: int):
+        self.styles = [make_batcher(kind, encoded, batch_size, seed * 1000 + k) for k, encoded in enumerate(encoded_by_style)]
+        self.seed = seed
+        self.batches_per_epoch = min(b.batches_per_epoch for b in self.styles)
+        for b in self.styles:  # every style then counts epochs alike; random batches still come from all of its batches
+            b.batches_per_epoch = self.batches_per_epoch
+
+    def to(self, device: torch.device) -> "StyleBatcher":
+        for b in self.styles:
+            b.to(device)
+        return self
+
+    def batch(self, step: int) -> Batch:
+        """The first style's batch (diagnostics that look at one batch)."""
+        return self.styles[0].batch(step)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from arae.data.readers import locate_snli, read_sentences, read_snli, snli_lm_sentences
+from arae.data.readers import locate_snli, read_lines_replacing_bad_utf8, read_sentences, read_snli, snli_lm_sentences
 from arae.errors import DataError
 from arae.registry import Registry
 
@@ -14,11 +14,18 @@ Sentences = list[list[str]]
 
 @dataclass
 class Corpus:
+    """train/valid/test hold every sentence of a split (the vocabulary and the forward LM read these).
+    A corpus with styles also keeps each split per style, in `styles` order; `references[k][i]` are the
+    human rewrites of test sentence i of style k, where they exist."""
+
     name: str
     train: Sentences
     valid: Sentences
     test: Sentences
     description: dict[str, Any] = field(default_factory=dict)
+    styles: tuple[str, ...] = ()
+    by_style: dict[str, list[Sentences]] = field(default_factory=dict)  # split -> one list per style
+    references: list[list[list[str]]] | None = None
 
 
 CorpusBuilder = Callable[..., Corpus]
@@ -115,3 +122,103 @@ def build_text_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Co
     filters = ["whitespace tokenization", "blank lines skipped"]
     return _finish("text_dir", splits, files, maxlen, lowercase, filters, substitute=None,
                    user_corpus=str(folder))
+
+
+def _styled(name: str, styles: list[str], per_style: dict[str, list[Sentences]], files: dict[str, list[Path]],
+            maxlen: int, lowercase: bool, filters: list[str], substitute: str | None, user_corpus: str | None,
+            references: list[list[list[str]]] | None = None, notes: dict | None = None) -> Corpus:
+    """A corpus with styles: each split is filtered per style; the flat splits are their concatenation.
+    A test sentence dropped by the length filter takes its references with it."""
+    kept: dict[str, list[Sentences]] = {}
+    for split, lists in per_style.items():
+        kept[split] = [_length_filter(sentences, maxlen)[0] for sentences in lists]
+    if references is not None:
+        references = [[refs for sentence, refs in zip(per_style["test"][k], references[k]) if len(sentence) <= maxlen]
+                      for k in range(len(styles))]
+    flat = {split: [s for sentences in lists for s in sentences] for split, lists in per_style.items()}
+    corpus = _finish(name, flat, files, maxlen, lowercase, filters, substitute, user_corpus)
+    corpus.styles, corpus.by_style, corpus.references = tuple(styles), kept, references
+    corpus.description.update(styles=list(styles), sizes_per_style={
+        split: dict(zip(styles, map(len, lists))) for split, lists in kept.items()}, **(notes or {}))
+    return corpus
+
+
+def _evenly_spaced(sentences: Sentences, cap: int) -> Sentences:
+    """At most `cap` sentences spread over the whole file (0: all), so a capped run still sees every part of it."""
+    if not cap or len(sentences) <= cap:
+        return sentences
+    return [sentences[i * len(sentences) // cap] for i in range(cap)]
+
+
+YELP_STYLES = ("negative", "positive")  # Shen's .0 and .1
+
+
+@CORPORA.register("yelp")
+def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train_per_style: int = 0) -> Corpus:
+    """Shen et al.'s Yelp sentiment data, tested on Li et al.'s 500+500 sentences with 4 human references.
+
+    Official train split when `yelp/sentiment.train.{0,1}` exist; otherwise the documented substitute:
+    train on Shen's test split. Validation: Shen dev minus the Li test sentences (not used in training)."""
+    data_dir = Path(data_dir)
+    yelp, refs_dir = data_dir / "yelp", data_dir / "yelp-references"
+    has_train = all((yelp / f"sentiment.train.{k}").is_file() for k in range(2))
+    train_split = "train" if has_train else "test"
+    train_files = [yelp / f"sentiment.{train_split}.{k}" for k in range(2)]
+    test_files = [refs_dir / f"sentiment.test.{k}" for k in range(2)]
+    train = [_evenly_spaced(read_sentences(f, lowercase), max_train_per_style) for f in train_files]
+    test = [read_sentences(f, lowercase) for f in test_files]
+    dev = [read_sentences(yelp / f"sentiment.dev.{k}", lowercase) for k in range(2)]
+    held_out = {" ".join(s) for sentences in test for s in sentences}
+    valid = [[s for s in sentences if " ".join(s) not in held_out] for sentences in dev]
+    references, replaced = [[[] for _ in sentences] for sentences in test], []
+    for k in range(2):
+        for r in range(4):
+            path = refs_dir / f"reference{r}.{k}"
+            lines, bad = read_lines_replacing_bad_utf8(path)
+            if len(lines) != len(test[k]):
+                raise DataError(path, f"{len(lines)} references for {len(test[k])} test sentences in {test_files[k]}")
+            replaced += [f"{path}:{line}" for line in bad]
+            for i, line in enumerate(lines):
+                references[k][i].append(line.lower() if lowercase else line)
+    filters = ["whitespace tokenization (the files are tokenized)", "references: reference{0,1,2,3}.{0,1}"]
+    if max_train_per_style:
+        filters.append(f"training sentences capped at {max_train_per_style:,} per style, evenly spaced over each file")
+    substitute = None if has_train else (
+        f"Yelp train split (sentiment.train.*, 444k sentences) not found in {yelp}; trained on Shen's test split "
+        f"({sum(map(len, train)):,} sentences), validated on Shen dev minus the Li test sentences, "
+        f"tested on the Li test sentences ({sum(map(len, test)):,}) with 4 human references")
+    notes = {"references_with_invalid_utf8": {"lines": replaced, "handling": "undecodable bytes replaced by U+FFFD"}}
+    files = {"train": train_files, "valid": [yelp / f"sentiment.dev.{k}" for k in range(2)], "test": test_files}
+    return _styled("yelp", list(YELP_STYLES), {"train": train, "valid": valid, "test": test}, files, maxlen,
+                   lowercase, filters, substitute, None, references, notes)
+
+
+@CORPORA.register("style_dir")
+def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train_per_style: int = 0) -> Corpus:
+    """A user folder with one `<style>.txt` per style (at least two), one sentence a line. Test sentences:
+    `<style>.test.txt` where it exists, else every 10th line of `<style>.txt` (held out from training)."""
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise DataError(folder, "style folder does not exist (expected one <style>.txt file per style)")
+    paths = sorted(p for p in folder.glob("*.txt") if not p.name.endswith(".test.txt"))
+    if len(paths) < 2:
+        raise DataError(folder, f"found {len(paths)} style file(s); expected at least two <style>.txt files, "
+                                "one sentence per line")
+    styles, train, test, files = [p.stem for p in paths], [], [], {"train": [], "valid": [], "test": []}
+    for path in paths:
+        sentences = read_sentences(path, lowercase)
+        test_path = path.with_suffix(".test.txt")
+        if test_path.is_file():
+            train.append(sentences)
+            test.append(read_sentences(test_path, lowercase))
+            files["test"].append(test_path)
+        else:
+            train.append([s for i, s in enumerate(sentences, 1) if i % 10])
+            test.append([s for i, s in enumerate(sentences, 1) if not i % 10])
+            files["test"].append(path)
+        files["train"].append(path)
+        train[-1] = _evenly_spaced(train[-1], max_train_per_style)
+    filters = ["whitespace tokenization", "blank lines skipped",
+               "test: <style>.test.txt, else every 10th line of <style>.txt"]
+    return _styled("style_dir", styles, {"train": train, "valid": [[] for _ in styles], "test": test}, files,
+                   maxlen, lowercase, filters, None, str(folder))

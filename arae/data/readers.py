@@ -34,6 +34,17 @@ def read_text_lines(path: str | Path) -> list[str]:
     Splits on \\n only (not str.splitlines), so line numbers agree with `wc -l` and with
     line-aligned sibling files even when a sentence contains U+2028 or a form feed.
     """
+    return _read_lines(path, replace_bad_utf8=False)[0]
+
+
+def read_lines_replacing_bad_utf8(path: str | Path) -> tuple[list[str], list[int]]:
+    """Like read_text_lines, but bytes that are not UTF-8 become U+FFFD instead of an error. Returns the
+    lines and the numbers of the lines that had such bytes, for the run's record. For files we do not
+    own whose one bad line should not block a benchmark (a human reference file of Li et al. 2018)."""
+    return _read_lines(path, replace_bad_utf8=True)
+
+
+def _read_lines(path: str | Path, replace_bad_utf8: bool) -> tuple[list[str], list[int]]:
     path = Path(path)
     if not path.exists():
         raise DataError(path, "file not found")
@@ -44,18 +55,30 @@ def read_text_lines(path: str | Path) -> list[str]:
     if nul >= 0:
         raise DataError(path, "binary file (contains NUL bytes), expected UTF-8 text",
                         line=data.count(b"\n", 0, nul) + 1)
+    replaced = []
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise DataError(path, f"not valid UTF-8 (byte 0x{data[e.start]:02x})",
-                        line=data.count(b"\n", 0, e.start) + 1) from None
+        if not replace_bad_utf8:
+            raise DataError(path, f"not valid UTF-8 (byte 0x{data[e.start]:02x})",
+                            line=data.count(b"\n", 0, e.start) + 1) from None
+        text = data.decode("utf-8", errors="replace")
+        replaced = [i for i, raw in enumerate(data.split(b"\n"), 1) if _bad_utf8(raw)]
     lines = text.removeprefix("\ufeff").split("\n")
     if lines[-1] == "":
         lines.pop()  # the trailing newline ends the last line, it does not start a new one
     lines = [line.removesuffix("\r") for line in lines]
     if not any(line.strip() for line in lines):
         raise DataError(path, "empty file (no non-blank line)")
-    return lines
+    return lines, replaced
+
+
+def _bad_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        return True
 
 
 def read_sentences(path: str | Path, lowercase: bool = True) -> list[list[str]]:

@@ -1,25 +1,35 @@
 """Metrics; importing this package fills METRICS with every flavour the suite can compute."""
 from __future__ import annotations
 
-from arae.metrics import diversity, ngram_lm
-from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order
+from arae.metrics import diversity, ngram_lm, transfer
+from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order, needs_lmplz
 
 __all__ = ["METRICS", "EvalContext", "MetricValue", "flavoured_name"]
 
 
 @METRICS.register("forward_ppl.kenlm")
+@needs_lmplz
 def _forward_ppl_kenlm(ctx: EvalContext) -> MetricValue:
     order = kenlm_order(ctx.params)
-    return ngram_lm.forward_ppl(ctx.train_text, ctx.samples, order, ctx.artefacts or ctx.workdir / "artefacts")
+    return ngram_lm.forward_ppl(ctx.train_text, ctx.generated, order, ctx.artefact_root, ctx.generated_by_direction)
 
 
 @METRICS.register("reverse_ppl.kenlm")
+@needs_lmplz
 def _reverse_ppl_kenlm(ctx: EvalContext) -> MetricValue:
     order = kenlm_order(ctx.params)
-    return ngram_lm.reverse_ppl(ctx.samples, ctx.eval_text, order, ctx.workdir / f"reverse_ppl.kenlm{order}",
+    return ngram_lm.reverse_ppl(ctx.generated, ctx.eval_text, order, ctx.workdir / f"reverse_ppl.kenlm{order}",
                                 ctx.vocab_words)
 
 
 @METRICS.register("unique_fraction")
 def _unique_fraction(ctx: EvalContext) -> MetricValue:
-    return diversity.unique_fraction(ctx.samples)
+    return diversity.unique_fraction(ctx.generated)
+
+
+METRICS.add(f"transfer_acc.{transfer.JUDGE}", transfer.transfer_accuracy)
+METRICS.add(f"judge_acc.{transfer.JUDGE}", transfer.judge_accuracy)
+METRICS.add("self_bleu.sacrebleu", transfer.self_bleu)
+METRICS.add("ref_bleu.sacrebleu", transfer.reference_bleu)
+METRICS.add("distinct_transfers", transfer.distinct_transfers)
+METRICS.add("copied_source", transfer.copied_source)

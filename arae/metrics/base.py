@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from arae.errors import MetricNotComputable
 from arae.registry import Registry
 
 KENLM_DEFAULT_ORDER = 5  # lang/train.py --N 5
@@ -35,20 +36,53 @@ class MetricValue:
 
 @dataclass
 class EvalContext:
-    """Everything a metric may look at; params holds flavour settings such as {"order": 5}.
+    """Everything a metric may look at. `outputs` are the method's named outputs ("samples": sentences,
+    "transfers": a list of arae.metrics.transfer.Direction); `params` holds flavour settings such as
+    {"order": 5}; `corpus` is the run's data (styles, references) where a metric needs more than text.
     `workdir` is this run's scratch space; `artefacts` is shared by all runs of an output folder."""
 
-    samples: list[str]
+    outputs: dict[str, Any]
     train_text: list[str]
     eval_text: list[str]
     vocab_words: list[str]
     workdir: Path
     params: dict[str, Any] = field(default_factory=dict)
     artefacts: Path | None = None
+    corpus: Any = None
+
+    def output(self, name: str) -> Any:
+        if name not in self.outputs:
+            raise MetricNotComputable(f"this metric reads the output {name!r}, which this run did not produce "
+                                      f"(it has: {', '.join(self.outputs) or 'none'})")
+        return self.outputs[name]
+
+    @property
+    def generated(self) -> list[str]:
+        """The text the method produced: its samples, or every transfer output."""
+        if "transfers" in self.outputs:
+            return [line for d in self.outputs["transfers"] for line in d.outputs]
+        return self.output("samples")
+
+    @property
+    def generated_by_direction(self) -> dict[str, list[str]] | None:
+        """The transfer outputs of each direction ("negative->positive"), or None for samples."""
+        if "transfers" not in self.outputs:
+            return None
+        return {d.name(self.corpus.styles): d.outputs for d in self.outputs["transfers"]}
+
+    @property
+    def artefact_root(self) -> Path:
+        return self.artefacts or self.workdir / "artefacts"
 
 
 MetricFn = Callable[[EvalContext], MetricValue]
 METRICS: Registry[MetricFn] = Registry("metric")
+
+
+def needs_lmplz(metric: MetricFn) -> MetricFn:
+    """Marks a metric that runs KenLM's lmplz, so only benchmarks that use one require it."""
+    metric.needs_lmplz = True
+    return metric
 
 
 def kenlm_order(params: dict[str, Any]) -> int:

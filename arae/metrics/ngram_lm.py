@@ -147,10 +147,10 @@ def _load_quietly(path: Path) -> "kenlm.Model":
         os.close(devnull)
 
 
-def perplexity(model: NgramModel, sentences: Sequence[str]) -> PerplexityResult:
+def perplexity(model: NgramModel, sentences: Sequence[str], lm: "kenlm.Model | None" = None) -> PerplexityResult:
     """Official get_ppl: bos=True, eos=False (</s> not scored); OOV words are scored as <unk>
-    and counted, so the OOV rate can be reported beside the number."""
-    lm = _load_quietly(model.path)
+    and counted, so the OOV rate can be reported beside the number. `lm`: the model already loaded."""
+    lm = lm or _load_quietly(model.path)
     log10_total, n_words, n_oov = 0.0, 0, 0
     for sentence in sentences:
         for log10_prob, _, oov in lm.full_scores(normalise(sentence), bos=True, eos=False):
@@ -173,13 +173,24 @@ def _protocol(order: int, reverse: bool) -> str:
     return f"kenlm{order}, bos=True eos=False, natural log" + (", vocab appended once" if reverse else "")
 
 
-def _score(model: NgramModel, evaluate: Sequence[str], details: dict) -> MetricValue:
+def _score(model: NgramModel, evaluate: Sequence[str], details: dict,
+           groups: dict[str, Sequence[str]] | None = None) -> MetricValue:
+    """PPL of `evaluate`; with `groups` (e.g. one per transfer direction) also each group's, in the details."""
+    lm = _load_quietly(model.path)
     try:
-        result = perplexity(model, evaluate)
+        result = perplexity(model, evaluate, lm)
     except MetricNotComputable as err:
         return MetricValue.missing(str(err), **details)
     details.update(oov_rate=result.oov_rate, n_oov=result.n_oov, n_words=result.n_words,
                    n_sentences=result.n_sentences)
+    if groups:
+        per = {}
+        for name, sentences in groups.items():
+            try:
+                per[name] = perplexity(model, sentences, lm).ppl
+            except MetricNotComputable:
+                per[name] = None  # a group with no words to score
+        details["per_direction"] = per
     return MetricValue(result.ppl, None, details)
 
 
@@ -202,12 +213,12 @@ def shared_ngram(sentences: Sequence[str], order: int, artefacts: Path) -> tuple
 
 
 def forward_ppl(real_train: Sequence[str], samples: Sequence[str], order: int,
-                artefacts: Path) -> MetricValue:
+                artefacts: Path, groups: dict[str, Sequence[str]] | None = None) -> MetricValue:
     """LM on the real training text (built once, see shared_ngram), scored on the samples: are they fluent?"""
     model, info = shared_ngram(real_train, order, artefacts)
     details = {"order": order, "protocol": _protocol(order, False), "discount_fallback": model.discount_fallback_used,
                "n_train_sentences": model.n_train_sentences, "lm_artefact": info["artefact"]}
-    return _score(model, samples, details)
+    return _score(model, samples, details, groups)
 
 
 def reverse_ppl(samples: Sequence[str], real_eval: Sequence[str], order: int, workdir: Path,

@@ -1,4 +1,5 @@
-"""What the runner needs from a model: build from (vocab, config), train one step, sample sentences."""
+"""What the runner needs from a model: build from (vocab, config), train one step, and produce the
+outputs a benchmark asks for: `samples` (generation), `transfers` (style transfer), `encodings`."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from arae.data.batching import Batcher
+from arae.data.batching import Batcher, collate
 from arae.data.vocab import Vocab
+from arae.errors import SuiteError
+
+
+class OutputNotAvailable(SuiteError):
+    """A benchmark asked a method for an output it cannot produce (e.g. transfers from an LM)."""
 
 
 def sgd(params, lr: float) -> torch.optim.Optimizer:
@@ -25,9 +31,10 @@ class Method:
 
     trains = True
     trains_as: str | None = None  # a model whose training this one shares exactly (same training key)
+    styled = False                # trains on sentences per style (a StyleBatcher), e.g. for transfer
 
-    def __init__(self, vocab: Vocab, cfg: dict[str, Any], device: torch.device):
-        self.vocab, self.cfg, self.device = vocab, cfg, device
+    def __init__(self, vocab: Vocab, cfg: dict[str, Any], device: torch.device, n_styles: int = 1):
+        self.vocab, self.cfg, self.device, self.n_styles = vocab, cfg, device, n_styles
         self.nets: dict[str, nn.Module] = {}
         self.optims: dict[str, torch.optim.Optimizer] = {}
 
@@ -49,7 +56,25 @@ class Method:
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         """`generator` lives on the model's device, so sampling needs no host round trips."""
-        raise NotImplementedError
+        raise OutputNotAvailable(f"{type(self).__name__} cannot sample sentences")
+
+    def transfer(self, sentences: list[list[str]], source: int, target: int) -> list[list[str]]:
+        """`sentences` of style `source` rewritten in style `target` (greedy, deterministic)."""
+        raise OutputNotAvailable(f"{type(self).__name__} cannot transfer between styles")
+
+    def _in_batches(self, sentences: list[list[str]], batch_size: int, decode) -> list[list[str]]:
+        """Run `decode(batch) -> (B, T) ids` over sentences in input order, and turn ids into words."""
+        self.eval()
+        out: list[list[str]] = []
+        for start in range(0, len(sentences), batch_size):
+            chunk = [self.vocab.encode(s) for s in sentences[start:start + batch_size]]
+            order = sorted(range(len(chunk)), key=lambda i: -len(chunk[i]))  # longest first, as batches are
+            ids = decode(collate([chunk[i] for i in order]).to(self.device)).cpu().tolist()
+            words = [None] * len(chunk)
+            for row, i in zip(ids, order):
+                words[i] = self.vocab.decode(row)
+            out.extend(words)
+        return out
 
     def state_dict(self) -> dict[str, Any]:
         return {"nets": {k: m.state_dict() for k, m in self.nets.items()},

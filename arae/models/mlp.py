@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -34,20 +35,44 @@ class Generator(nn.Module):
         return self.net(z)
 
 
+def _hidden_layers(in_size: int, arch: str, activation: nn.Module) -> tuple[list[nn.Module], int]:
+    """Linear, activation, then [Linear, BatchNorm, activation]* (the official MLP_D / MLP_Classify body)."""
+    layers, width = [], in_size
+    for i, h in enumerate(parse_arch(arch)):
+        layers.append(nn.Linear(width, h))
+        if i > 0:
+            layers.append(nn.BatchNorm1d(h, eps=1e-5, momentum=0.1))
+        layers.append(activation)
+        width = h
+    return layers, width
+
+
 class Critic(nn.Module):
     """code -> Linear, LeakyReLU, then [Linear, BatchNorm, LeakyReLU]* -> Linear -> one score per code."""
 
     def __init__(self, in_size: int, arch: str):
         super().__init__()
-        layers, width = [], in_size
-        for i, h in enumerate(parse_arch(arch)):
-            layers.append(nn.Linear(width, h))
-            if i > 0:
-                layers.append(nn.BatchNorm1d(h, eps=1e-5, momentum=0.1))
-            layers.append(nn.LeakyReLU(0.2))
-            width = h
+        layers, width = _hidden_layers(in_size, arch, nn.LeakyReLU(0.2))
         self.net = nn.Sequential(*layers, nn.Linear(width, 1))
         _init_official(self)
 
     def forward(self, code: torch.Tensor) -> torch.Tensor:
         return self.net(code).squeeze(1)
+
+
+class CodeClassifier(nn.Module):
+    """The official MLP_Classify (ReLU body, as the critic's): which style a code comes from. Two styles get
+    the official single logit (sigmoid + binary cross-entropy); K > 2 styles get K logits."""
+
+    def __init__(self, in_size: int, arch: str, n_styles: int):
+        super().__init__()
+        layers, width = _hidden_layers(in_size, arch, nn.ReLU())
+        self.net = nn.Sequential(*layers, nn.Linear(width, 1 if n_styles == 2 else n_styles))
+        _init_official(self)
+
+    def log_probs(self, code: torch.Tensor) -> torch.Tensor:
+        """(B, K) log-probabilities of the styles."""
+        logits = self.net(code)
+        if logits.size(1) == 1:
+            return torch.cat([F.logsigmoid(-logits), F.logsigmoid(logits)], 1)
+        return F.log_softmax(logits, 1)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from arae.data.batching import Batch
-from arae.models.mlp import Critic, Generator
+from arae.models.mlp import CodeClassifier, Critic, Generator
 from arae.models.seq2seq import Seq2Seq
 
 
@@ -73,3 +73,45 @@ def generator_step(gen: Generator, critic: Critic, opt_g, batch_size: int, z_siz
     score.backward()
     opt_g.step()
     return score.detach()
+
+
+def style_targets(style: int, n: int, n_styles: int, device, flipped: bool = False) -> torch.Tensor:
+    """(n, K) target distributions: one-hot on `style`, or, flipped, uniform over the other styles (for two
+    styles: the other style, the official flipped label)."""
+    target = torch.zeros(n, n_styles, device=device)
+    if flipped:
+        target.fill_(1 / (n_styles - 1))
+        target[:, style] = 0
+    else:
+        target[:, style] = 1
+    return target
+
+
+def classifier_step(ae: Seq2Seq, classifier: CodeClassifier, opt_c, batch: Batch, style: int,
+                    n_styles: int) -> torch.Tensor:
+    """Teach the classifier which style a (detached, noiseless) code comes from."""
+    classifier.train()
+    opt_c.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        code = ae.encode(batch.src, batch.lengths)
+    target = style_targets(style, len(batch), n_styles, code.device)
+    loss = -(target * classifier.log_probs(code)).sum(1).mean()
+    loss.backward()
+    opt_c.step()
+    return loss.detach()
+
+
+def classifier_adversarial_step(ae: Seq2Seq, classifier: CodeClassifier, opt_ae, batch: Batch, style: int,
+                                n_styles: int, lambda_class: float, clip: float) -> torch.Tensor:
+    """Push the encoder to fool the classifier (flipped labels), its gradient scaled by lambda_class."""
+    ae.train()
+    classifier.train()
+    opt_ae.zero_grad(set_to_none=True)
+    code = ae.encode(batch.src, batch.lengths)
+    code.register_hook(lambda grad: grad * lambda_class)
+    target = style_targets(style, len(batch), n_styles, code.device, flipped=True)
+    loss = -(target * classifier.log_probs(code)).sum(1).mean()
+    loss.backward()
+    nn.utils.clip_grad_norm_(ae.parameters(), clip, foreach=True)
+    opt_ae.step()
+    return loss.detach()

@@ -1,0 +1,68 @@
+"""The `transfer` task: train on sentences per style, rewrite every test sentence into every other style,
+score the transfers. Transfers are written as one file per direction (`samples/<src>-to-<tgt>.txt`, line i
+= the transfer of test sentence i), the format `python -m arae score` reads, so any run can be re-scored."""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from arae.errors import DataError
+from arae.io import atomic_write_json, atomic_write_text, read_json
+from arae.metrics.transfer import Direction
+from arae.runner import TASKS, RunPlan, build_method, compute_metrics, eval_context, log, train_or_reuse
+
+N_PREVIEW = 10  # fixed test sentences per direction shown in the report, the same for every row
+
+
+def preview_indices(n: int, k: int = N_PREVIEW) -> list[int]:
+    """k test sentences spread evenly over a style's test set: the same for every row and seed."""
+    return sorted({i * n // k for i in range(min(k, n))})
+
+
+@TASKS.register("transfer")
+def transfer_task(plan: RunPlan, corpus, device: torch.device) -> dict:
+    if len(corpus.styles) < 2:
+        raise DataError(corpus.description["files"].get("train", ["?"])[0],
+                        f"style transfer needs at least two styles; corpus {corpus.name} has {len(corpus.styles)}")
+    cfg = plan.config
+    vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device,
+                                          styles=corpus.by_style["train"])
+    timing = train_or_reuse(plan, method, batcher)
+    directions, timing["transfer_seconds"] = _transfers(plan, method, corpus)
+    # reverse PPL scores real text that is neither trained on nor transferred, where the corpus has some
+    held_out = corpus.valid or corpus.test
+    ctx = eval_context(plan, corpus, vocab, {"transfers": directions}, held_out)
+    metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
+    preview = {d.name(corpus.styles): [{"index": i, "source": d.sources[i], "output": d.outputs[i]}
+                                       for i in preview_indices(len(d.sources))] for d in directions}
+    return {"metrics": metrics, "transfers_preview": preview, "n_transfers": sum(len(d.outputs) for d in directions),
+            "data": {**corpus.description, "vocab_size": len(vocab),
+                     "reverse_ppl_scored_on": "valid" if corpus.valid else "test"},
+            "timing": timing}
+
+
+def _transfers(plan: RunPlan, method, corpus) -> tuple[list[Direction], float]:
+    """Every test sentence into every other style, once; a resumed run reads the files back."""
+    folder, styles = plan.dir / "samples", corpus.styles
+    meta_path = folder / "meta.json"
+    directions, made = [], False
+    began = time.perf_counter()
+    for s, sentences in enumerate(corpus.by_style["test"]):
+        for t in range(len(styles)):
+            if t == s:
+                continue
+            path = folder / f"{styles[s]}-to-{styles[t]}.txt"
+            if path.exists() and meta_path.exists():
+                outputs = path.read_text(encoding="utf-8").split("\n")[:-1]
+            else:
+                outputs = [" ".join(w) for w in method.transfer(sentences, s, t)]
+                atomic_write_text(path, "".join(o + "\n" for o in outputs))
+                made = True
+            refs = corpus.references[s] if corpus.references and len(styles) == 2 else None
+            directions.append(Direction(s, t, [" ".join(w) for w in sentences], outputs, refs))
+    if made or not meta_path.exists():
+        seconds = round(time.perf_counter() - began, 3)
+        atomic_write_json(meta_path, {"n": sum(len(d.outputs) for d in directions), "seconds": seconds})
+        log(plan, f"{sum(len(d.outputs) for d in directions)} transfers in {seconds:.1f}s")
+    return directions, read_json(meta_path)["seconds"]

@@ -1,0 +1,217 @@
+"""Cross-aligned autoencoder (Shen et al. 2017, "Style Transfer from Non-Parallel Text by
+Cross-Alignment"), after the authors' TensorFlow code (shentianxiao/language-style-transfer,
+code/style_transfer.py and code/nn.py), for K >= 2 styles.
+
+A GRU encoder started from [y_src ; 0] reads the sentence reversed; its last state's dim_z part is
+the content z. A GRU decoder started from [y ; z] is trained to reconstruct with teacher forcing
+(loss: token cross-entropy summed per sentence, averaged over sentences). Professor forcing: for
+each style k, a CNN discriminator tells the teacher-forced hidden states of style-k sentences
+decoded with y_k (h0 included) from those of every other style's sentences decoded free-running
+with y_k, feeding softmax(logits / gamma) @ embeddings back in. The autoencoder minimises
+rec - rho * sum_k loss_d_k ("minimax", the paper) or rec + rho * sum_k BCE(D_k(fake), 1)
+("nonsaturating", the final code), and only while every discriminator loss is below d_threshold
+(else rec alone; decided on device, without a host sync), clipping that update's gradient norm at
+30 as the code does (reconstruction-only and discriminator updates are not clipped). Adam, betas
+(beta1, 0.999), for both. Dropout (keep prob) on GRU inputs, on outputs before the projection and
+on the discriminators' pooled features. Transfer: encode with y_src, decode greedily with y_tgt.
+
+Departures from the TensorFlow code, one line each:
+- K styles: D_k's fakes are the batches of all other styles transferred to k (Shen: the other half).
+- Soft feedback is softmax(logits / gamma) as in the paper; the final code adds Gumbel noise to it.
+- The encoder skips padding (packed); Shen left-pads the reversed input and runs the GRU over pads.
+- One forward pass per step serves the discriminator and autoencoder updates (Shen reruns it for each).
+- PyTorch's default initialisation, except word embeddings (uniform +-0.5, rows scaled to norm 1, as Shen).
+- Style embeddings are bias-free maps of the one-hot style (Shen: W * label + b, the same for 2 styles).
+- "minimax" keeps the final code's beta1 = 0.5 and clip; the paper-era minimax code had beta1 0.9, no clip.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from arae.data.batching import Batch, StyleBatcher
+from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
+from arae.errors import ConfigError
+from arae.models import MODELS
+from arae.models.method import Method, adam
+
+DEFAULTS = {"dim_y": 200, "dim_z": 500, "dim_emb": 100, "lr": 5e-4, "beta1": 0.5, "dropout_keep": 0.5,
+            "rho": 1.0, "gamma": 0.1, "filter_sizes": [1, 2, 3, 4, 5], "n_filters": 128,
+            "adv_loss": "minimax", "d_threshold": 1.2}
+GRAD_CLIP = 30.0  # Shen's grad_clip on the adversarial update (hard-coded there too)
+
+
+class CrossAlignedAE(nn.Module):
+    def __init__(self, vocab_size: int, n_styles: int, c: dict):
+        super().__init__()
+        self.n_styles, self.dim_y, self.dim_z, self.keep = n_styles, c["dim_y"], c["dim_z"], c["dropout_keep"]
+        dim_h = c["dim_y"] + c["dim_z"]
+        self.embedding = nn.Embedding(vocab_size, c["dim_emb"])
+        with torch.no_grad():
+            self.embedding.weight.uniform_(-0.5, 0.5)
+            self.embedding.weight.div_(self.embedding.weight.norm(dim=1, keepdim=True))
+        self.style_enc = nn.Linear(n_styles, c["dim_y"], bias=False)
+        self.style_dec = nn.Linear(n_styles, c["dim_y"], bias=False)
+        self.encoder = nn.GRU(c["dim_emb"], dim_h, batch_first=True)
+        self.decoder = nn.GRU(c["dim_emb"], dim_h, batch_first=True)
+        self.proj = nn.Linear(dim_h, vocab_size)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Embedding lookup by index_select, whose CPU backward is deterministic."""
+        return self.embedding.weight.index_select(0, ids.reshape(-1)).view(*ids.shape, -1)
+
+    def drop(self, x: torch.Tensor) -> torch.Tensor:
+        return F.dropout(x, 1 - self.keep, self.training)
+
+    def style(self, linear: nn.Linear, labels: torch.Tensor) -> torch.Tensor:
+        return linear(F.one_hot(labels, self.n_styles).to(linear.weight.dtype))
+
+    def encode(self, tgt: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """z: the dim_z part of the encoder's last state over the reversed words (tgt without <eos>)."""
+        pos = (lengths - 2).to(tgt.device)[:, None] - torch.arange(tgt.size(1), device=tgt.device)
+        ids = tgt.gather(1, pos.clamp(min=0)).masked_fill(pos < 0, PAD_ID)  # wn .. w1, padded
+        packed = pack_padded_sequence(self.drop(self.embed(ids)), (lengths - 1).clamp(min=1),
+                                      batch_first=True, enforce_sorted=False)
+        h0 = F.pad(self.style(self.style_enc, labels), (0, self.dim_z))
+        return self.encoder(packed, h0[None])[1][0, :, self.dim_y:]
+
+    def initial(self, labels: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.style(self.style_dec, labels), z], 1)
+
+    def reconstruct(self, src: torch.Tensor, tgt: torch.Tensor, h0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher-forced decoding over the whole padded batch (as Shen's, pads included): the token
+        cross-entropy summed per sentence and averaged over sentences, and the states h0..h_T."""
+        outputs = self.decoder(self.drop(self.embed(src)), h0[None])[0]
+        logits = self.proj(self.drop(outputs))
+        loss = F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), ignore_index=PAD_ID, reduction="sum")
+        return loss / len(src), torch.cat([h0[:, None], outputs], 1)
+
+    def step(self, inp: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.drop(inp)[:, None], h[None])[1][0]
+
+    def soft_decode(self, h: torch.Tensor, steps: int, gamma: float) -> torch.Tensor:
+        """Hidden states h0..h_steps (N, steps + 1, H), feeding softmax(logits / gamma) @ embeddings."""
+        inp, hs = self.embed(torch.full((h.size(0),), BOS_ID, device=h.device)), [h]
+        for t in range(steps):
+            if t:
+                inp = F.softmax(self.proj(self.drop(hs[-1])) / gamma, dim=1) @ self.embedding.weight
+            hs.append(self.step(inp, hs[-1]))
+        return torch.stack(hs, 1)
+
+    def greedy(self, h: torch.Tensor, steps: int) -> torch.Tensor:
+        """Greedy token ids (N, <= steps), feeding back the argmax word; stops once all emitted <eos>."""
+        ids, out = torch.full((h.size(0),), BOS_ID, device=h.device), []
+        done = torch.zeros_like(ids, dtype=torch.bool)
+        for _ in range(steps):
+            h = self.step(self.embed(ids), h)
+            ids = self.proj(h).argmax(1)
+            out.append(ids)
+            done |= ids == EOS_ID
+            if bool(done.all()):
+                break
+        return torch.stack(out, 1)
+
+
+class CNNDiscriminator(nn.Module):
+    """Shen's cnn(): convolutions of widths `sizes` over time, leaky ReLU, max over time, dropout, one logit."""
+
+    def __init__(self, dim_h: int, sizes: list[int], n_filters: int, keep: float):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv1d(dim_h, n_filters, w) for w in sizes)
+        self.out, self.keep = nn.Linear(n_filters * len(sizes), 1), keep
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:  # (N, L, dim_h) -> (N,)
+        pooled = torch.cat([F.leaky_relu(conv(h.transpose(1, 2)), 0.01).amax(2) for conv in self.convs], 1)
+        return self.out(F.dropout(pooled, 1 - self.keep, self.training)).squeeze(1)
+
+
+def bce(logits: torch.Tensor, label: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, label))
+
+
+@MODELS.register("cross_aligned")
+class CrossAligned(Method):
+    styled = True
+
+    def __init__(self, vocab, cfg, device, n_styles: int):
+        super().__init__(vocab, cfg, device, n_styles)
+        self.c = c = cfg["cross_aligned"]
+        if n_styles < 2 or c["adv_loss"] not in ("minimax", "nonsaturating"):
+            raise ConfigError(f"cross_aligned needs >= 2 styles (got {n_styles}) and adv_loss minimax or "
+                              f"nonsaturating (got {c['adv_loss']!r})")
+        self.ae = CrossAlignedAE(len(vocab), n_styles, c).to(device)
+        dim_h = c["dim_y"] + c["dim_z"]
+        self.discs = nn.ModuleList(CNNDiscriminator(dim_h, c["filter_sizes"], c["n_filters"], c["dropout_keep"])
+                                   for _ in range(n_styles)).to(device)
+        self.nets = {"ae": self.ae, "discs": self.discs}
+        betas = (c["beta1"], 0.999)
+        self.optims = {"ae": adam(self.ae.parameters(), c["lr"], betas),
+                       "discs": adam(self.discs.parameters(), c["lr"], betas)}
+
+    @property
+    def sentences_per_step(self) -> int:
+        return self.cfg["train"]["batch_size"] * self.n_styles
+
+    def _batch(self, step: int, batcher: StyleBatcher) -> tuple[Batch, torch.Tensor, list[int]]:
+        """Every style's batch `step` in one batch, padded to a common width of at least
+        max(filter_sizes) + 1 tokens (Shen's min_len), with each row's style and the styles' sizes."""
+        parts = [b.batch(step) for b in batcher.styles]
+        width = max([p.src.size(1) for p in parts] + [max(self.c["filter_sizes"]) + 1])
+
+        def pad(ids: torch.Tensor) -> torch.Tensor:
+            return F.pad(ids.to(self.device), (0, width - ids.size(1)), value=PAD_ID)
+        batch = Batch(torch.cat([pad(p.src) for p in parts]), torch.cat([pad(p.tgt) for p in parts]),
+                      torch.cat([p.lengths for p in parts]))
+        labels = torch.cat([torch.full((len(p),), k, device=self.device) for k, p in enumerate(parts)])
+        return batch, labels, [len(p) for p in parts]
+
+    def _disc_losses(self, reals: list[torch.Tensor], fakes: list[torch.Tensor]) -> torch.Tensor:
+        return torch.stack([bce(d(r), 1.0) + bce(d(f), 0.0) for d, r, f in zip(self.discs, reals, fakes)])
+
+    def _hidden_states(self, step: int, batcher: StyleBatcher) -> tuple[torch.Tensor, list, list]:
+        """The reconstruction loss, and per style k the real (teacher-forced with y_k) and fake (every
+        other style's sentences, soft-decoded with y_k) hidden-state sequences, h0 included."""
+        ae = self.ae
+        batch, labels, counts = self._batch(step, batcher)
+        z = ae.encode(batch.tgt, batch.lengths, labels)
+        loss_rec, reals = ae.reconstruct(batch.src, batch.tgt, ae.initial(labels, z))
+        z_parts, others = z.split(counts), [len(labels) - n for n in counts]
+        z_tsf = torch.cat([torch.cat(z_parts[:k] + z_parts[k + 1:]) for k in range(self.n_styles)])
+        labels_tsf = torch.cat([torch.full((n,), k, device=self.device) for k, n in enumerate(others)])
+        fakes = ae.soft_decode(ae.initial(labels_tsf, z_tsf), batch.src.size(1), self.c["gamma"])
+        return loss_rec, reals.split(counts), fakes.split(others)
+
+    def train_step(self, step: int, batcher: StyleBatcher) -> dict[str, torch.Tensor]:
+        c = self.c
+        self.ae.train()
+        self.discs.train()
+        loss_rec, reals, fakes = self._hidden_states(step, batcher)
+
+        loss_d = self._disc_losses([r.detach() for r in reals], [f.detach() for f in fakes])
+        self.optims["discs"].zero_grad(set_to_none=True)
+        loss_d.sum().backward()
+        self.optims["discs"].step()
+
+        if c["adv_loss"] == "minimax":
+            loss_adv = -self._disc_losses(reals, fakes).sum()
+        else:
+            loss_adv = torch.stack([bce(d(f), 1.0) for d, f in zip(self.discs, fakes)]).sum()
+        adv_on = (loss_d.detach() < c["d_threshold"]).all()  # Shen: reconstruction alone while any D is poor
+        self.optims["ae"].zero_grad(set_to_none=True)
+        (loss_rec + adv_on * c["rho"] * loss_adv).backward()
+        params = list(self.ae.parameters())
+        norm = nn.utils.get_total_norm([p.grad for p in params])
+        nn.utils.clip_grads_with_norm_(params, GRAD_CLIP, torch.where(adv_on, norm, 0.0))  # adversarial updates only
+        self.optims["ae"].step()
+        return {"loss_rec": loss_rec.detach(), "loss_adv": loss_adv.detach(), "loss_d": loss_d.detach().sum(),
+                "adv_on": adv_on.float()}
+
+    def transfer(self, sentences: list[list[str]], source: int, target: int) -> list[list[str]]:
+        def decode(batch: Batch) -> torch.Tensor:
+            with torch.inference_mode():
+                z = self.ae.encode(batch.tgt, batch.lengths, torch.full((len(batch),), source, device=self.device))
+                h0 = self.ae.initial(torch.full((len(batch),), target, device=self.device), z)
+                return self.ae.greedy(h0, self.cfg["data"]["maxlen"])
+        return self._in_batches(sentences, self.cfg["train"]["batch_size"], decode)

@@ -1,0 +1,106 @@
+"""The cross-aligned autoencoder (baselines/cross_aligned.py) on tiny 2- and 3-style corpora."""
+import io
+import itertools
+import math
+
+import pytest
+import torch
+
+from arae.data.batching import StyleBatcher
+from arae.data.vocab import Vocab
+from arae.models import MODELS
+from baselines.cross_aligned import DEFAULTS, CrossAligned
+
+SUBJECTS = ["the food", "the service", "the staff", "the pizza", "the place", "our waiter", "the soup", "the bar"]
+STYLE_WORDS = [["great", "good", "amazing", "lovely"], ["awful", "bad", "terrible", "rude"],
+               ["fine", "okay", "average", "plain"]]
+
+
+def corpus(n_styles: int) -> list[list[list[str]]]:
+    """Per style, 32 sentences such as "the food is great ." / "the food was really awful !"."""
+    return [[f"{s} {verb} {adv}{w} {end}".split() for s, w, verb, adv, end in
+             itertools.islice(zip(itertools.cycle(SUBJECTS), itertools.cycle(words), itertools.cycle(["is", "was"]),
+                                  itertools.cycle(["", "really ", "", "so "]), itertools.cycle([".", "!", "."])), 32)]
+            for words in STYLE_WORDS[:n_styles]]
+
+
+def build(n_styles: int, seed: int = 0, **overrides):
+    torch.manual_seed(seed)
+    styles = corpus(n_styles)
+    vocab = Vocab.build([s for sents in styles for s in sents], max_size=100)
+    cfg = {"data": {"maxlen": 15}, "train": {"batch_size": 8},
+           "cross_aligned": {**DEFAULTS, "dim_y": 8, "dim_z": 24, "dim_emb": 16, "lr": 3e-3,
+                             "filter_sizes": [1, 2, 3], "n_filters": 8, **overrides}}
+    model = MODELS.get("cross_aligned")(vocab, cfg, torch.device("cpu"), n_styles)
+    batcher = StyleBatcher("official", [[vocab.encode(s) for s in sents] for sents in styles], 8, seed)
+    return model, batcher, styles
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny ops run fastest on one thread, and stay fast when the machine is busy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def train(model, batcher, steps: int) -> list[dict[str, torch.Tensor]]:
+    return [model.train_step(step, batcher) for step in range(steps)]
+
+
+@pytest.fixture(scope="module")
+def trained3(one_thread):
+    model, batcher, styles = build(3)
+    train(model, batcher, 150)
+    return model, styles
+
+
+def test_training_lowers_the_reconstruction_loss():
+    model, batcher, _ = build(2)
+    rec = [float(log["loss_rec"]) for log in train(model, batcher, 150)]
+    first, last = sum(rec[:10]) / 10, sum(rec[-10:]) / 10
+    assert last < 0.4 * first, (first, last)
+    assert model.sentences_per_step == 16
+
+
+def test_transfer_keeps_input_order_for_every_pair_of_three_styles(trained3):
+    model, styles = trained3
+    for source, target in itertools.product(range(3), repeat=2):
+        inputs = styles[source][:6] + [[], ["unseen", "words"]]
+        out = model.transfer(inputs, source, target)
+        assert len(out) == len(inputs)
+        assert all(isinstance(w, str) for s in out for w in s) and all(len(s) <= 15 for s in out)
+        assert out == [model.transfer([s], source, target)[0] for s in inputs]  # row i is sentence i's transfer
+    assert len({tuple(s) for s in model.transfer(styles[0][:8], 0, 0)}) > 1  # outputs depend on the input
+
+
+@pytest.mark.parametrize("adv_loss", ["minimax", "nonsaturating"])
+def test_both_adversarial_losses_train_with_finite_losses(adv_loss):
+    model, batcher, _ = build(3, adv_loss=adv_loss, d_threshold=10.0)  # adversarial term always on
+    logs = train(model, batcher, 15)
+    assert all(math.isfinite(float(v)) for log in logs for v in log.values())
+    assert all(float(log["adv_on"]) == 1.0 for log in logs)
+    assert (float(logs[0]["loss_adv"]) < 0) == (adv_loss == "minimax")  # -sum loss_d vs sum BCE(D(fake), 1)
+    never, batcher, _ = build(2, adv_loss=adv_loss, d_threshold=0.0)
+    assert all(float(log["adv_on"]) == 0.0 for log in train(never, batcher, 3))
+
+
+def test_same_seed_gives_identical_losses():
+    runs = []
+    for _ in range(2):
+        model, batcher, _ = build(3, seed=3, d_threshold=10.0)
+        runs.append(train(model, batcher, 12))
+    assert all(torch.equal(a[k], b[k]) for a, b in zip(*runs) for k in a)
+
+
+def test_state_dict_round_trip_transfers_identically(trained3):
+    model, styles = trained3
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    fresh, _, _ = build(3, seed=1)
+    assert fresh.transfer(styles[1][:8], 1, 0) != model.transfer(styles[1][:8], 1, 0)
+    fresh.load_state_dict(torch.load(io.BytesIO(buffer.getvalue())))
+    for source, target in [(1, 0), (0, 2), (2, 1)]:
+        assert fresh.transfer(styles[source], source, target) == model.transfer(styles[source], source, target)
+    assert isinstance(model, CrossAligned) and model.styled

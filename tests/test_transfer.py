@@ -1,0 +1,149 @@
+"""Style transfer: the judge, BLEU, the scorer for anyone's outputs, K = 3 styles end to end, and the
+Yelp corpus (substitute data, references with a bad UTF-8 line)."""
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+import baselines  # noqa: F401
+import benchmarks  # noqa: F401
+from arae.cli import main as run_all
+from arae.data import build_corpus
+from arae.errors import DataError, SuiteError
+from arae.metrics.transfer import corpus_bleu
+from arae.score import main as score_main, score
+
+REFS = "yelp-references"
+
+
+def _score_args(shared, tmp_path, outputs, **kw):
+    return SimpleNamespace(corpus="yelp", outputs=[str(o) for o in outputs], sources=kw.get("sources"),
+                           refs=kw.get("refs"), data_dir=str(shared), artefacts=tmp_path / "artefacts")
+
+
+@pytest.fixture(scope="module")
+def copied_sources(shared, tmp_path_factory):
+    """The scorer's result for outputs that copy the sources (the judge and forward LM are built once here)."""
+    tmp = tmp_path_factory.mktemp("score")
+    outputs = [shared / REFS / f"sentiment.test.{k}" for k in range(2)]
+    return score(_score_args(shared, tmp, outputs)), tmp
+
+
+def test_yelp_corpus_uses_the_documented_substitute_and_handles_the_bad_reference_line(shared):
+    corpus = build_corpus("yelp", shared, maxlen=25)
+    assert corpus.styles == ("negative", "positive")
+    assert [len(s) for s in corpus.by_style["train"]] == [50278, 76392]  # Shen's test split
+    assert [len(s) for s in corpus.by_style["test"]] == [500, 500]        # Li et al.'s test sentences
+    assert not {" ".join(s) for s in corpus.valid} & {" ".join(s) for s in corpus.test}
+    assert "Shen's test split" in corpus.description["substitute"]
+    assert all(len(refs) == 4 for style in corpus.references for refs in style)
+    bad = corpus.description["references_with_invalid_utf8"]
+    assert bad["lines"] == [f"{shared / REFS / 'reference2.0'}:29"] and "U+FFFD" in bad["handling"]
+    assert "\ufffd" in corpus.references[0][28][2]
+
+
+def test_judge_is_accurate_on_held_out_real_sentences(copied_sources):
+    """Stated: trained on the 126,670 substitute training sentences, the judge classifies 62,473 held-out
+    validation sentences with about 97% accuracy, and the 1,000 test sources with about 96%."""
+    result, _ = copied_sources
+    assert result["judge"]["n_train"] == 126670 and result["judge"]["n_held_out"] == 62473
+    assert result["judge"]["held_out_accuracy"] > 0.95
+    assert result["overall"]["judge_acc"] > 0.94
+
+
+def test_copying_the_sources_transfers_almost_nothing_and_keeps_everything(copied_sources):
+    result, _ = copied_sources
+    assert result["overall"]["transfer_acc"] < 0.06
+    assert result["overall"]["transfer_acc"] == pytest.approx(1 - result["overall"]["judge_acc"])
+    assert result["overall"]["self_bleu"] == pytest.approx(100)
+    assert 0 < result["overall"]["ref_bleu"] < 100
+    assert result["overall"]["forward_ppl"] > 1 and result["overall"]["n"] == 1000
+    assert set(result["directions"]) == {"negative->positive", "positive->negative"}
+    assert all(d["n"] == 500 for d in result["directions"].values())
+    assert result["bleu_signature"].startswith("nrefs:1|case:lc|eff:no|tok:none")
+
+
+def test_self_bleu_equals_sacrebleus_cli(shared, tmp_path):
+    hypotheses = (shared / REFS / "reference0.0").read_text().splitlines()
+    sources = (shared / REFS / "sentiment.test.0").read_text().splitlines()
+    ours, _ = corpus_bleu([h.lower() for h in hypotheses], [[s.lower()] for s in sources])
+    cli = subprocess.run([sys.executable, "-m", "sacrebleu", str(shared / REFS / "sentiment.test.0"), "-i",
+                          str(shared / REFS / "reference0.0"), "-tok", "none", "-lc", "-b", "-w", "6"],
+                         capture_output=True, text=True, check=True)
+    assert ours == pytest.approx(float(cli.stdout.strip()), abs=1e-5)
+    assert corpus_bleu(sources, [[s] for s in sources])[0] == pytest.approx(100)
+
+
+def test_scorer_prints_json_and_rejects_bad_files(shared, copied_sources, tmp_path, capsys):
+    _, artefacts_dir = copied_sources
+    ok = [str(shared / REFS / f"sentiment.test.{k}") for k in range(2)]
+    common = ["yelp", "--data-dir", str(shared), "--artefacts", str(artefacts_dir / "artefacts")]
+    assert score_main([*common, "--outputs", *ok]) == 0
+    assert json.loads(capsys.readouterr().out)["overall"]["n"] == 1000
+
+    short = tmp_path / "short.txt"
+    short.write_text("one line .\n")
+    assert score_main([*common, "--outputs", str(short), ok[1]]) == 2
+    err = capsys.readouterr().err
+    assert f"{short}: 1 lines, but the negative test sentences" in err and "has 500" in err
+
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine .\n" * 3 + b"caf\xe9 .\n" + b"fine .\n" * 496)
+    assert score_main([*common, "--outputs", str(bad), ok[1]]) == 2
+    assert f"{bad}:4: not valid UTF-8" in capsys.readouterr().err
+
+    assert score_main([*common, "--outputs", ok[0]]) == 2
+    assert "--outputs takes 2 files" in capsys.readouterr().err
+    assert score_main([*common, "--outputs", str(tmp_path / "absent.txt"), ok[1]]) == 2
+    assert "absent.txt: file not found" in capsys.readouterr().err
+
+
+def test_scorer_takes_other_sources_and_references(shared, copied_sources, tmp_path):
+    _, artefacts_dir = copied_sources
+    sources = [tmp_path / "s0.txt", tmp_path / "s1.txt"]
+    sources[0].write_text("the food was cold .\nthe staff was rude .\n")
+    sources[1].write_text("the food was great .\nthe staff was lovely .\n")
+    refs = [tmp_path / "r0.txt", tmp_path / "r1.txt"]
+    refs[0].write_text("the food was hot .\nthe staff was kind .\n")
+    refs[1].write_text("the food was awful .\nthe staff was mean .\n")
+    args = _score_args(shared, artefacts_dir, [refs[0], refs[1]], sources=[str(s) for s in sources],
+                       refs=[str(refs[0]), str(refs[1])])
+    result = score(args)
+    assert result["overall"]["ref_bleu"] == pytest.approx(100)
+    assert result["overall"]["n"] == 4
+    with pytest.raises(DataError, match="r1.txt: 2 lines, but .*s0.txt has 3"):
+        sources[0].write_text("a .\nb .\nc .\n")
+        score(_score_args(shared, artefacts_dir, [sources[0], sources[1]], sources=[str(s) for s in sources],
+                          refs=[str(refs[1]), str(refs[1])]))
+    with pytest.raises(SuiteError, match="unknown corpus"):
+        score(SimpleNamespace(**{**vars(args), "corpus": "amazon"}))
+
+
+def test_three_styles_train_transfer_and_score_end_to_end(shared, tmp_path):
+    """A user's own folder of three styles: every row trains, transfers into every other style, and is
+    scored; the report shows no paper numbers."""
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    words = {"sports": ["game", "team", "score", "coach"], "music": ["song", "band", "album", "guitar"],
+             "politics": ["vote", "law", "senate", "party"]}
+    for style, topic in words.items():
+        lines = [f"the {topic[i % 4]} was {adj} today ." for i in range(40) for adj in ("good", "bad", "new")]
+        (folder / f"{style}.txt").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "runs"
+    settings = ["--set", f"data={folder}", "--set", "train.steps=20", "--set", "train.batch_size=8",
+                "--set", "data.max_train_per_style=0"]
+    assert run_all(["-b", "yelp_transfer", "--preset", "smoke", "--out", str(out), *settings]) == 0
+    results = [json.loads(p.read_text()) for p in out.glob("yelp_transfer/*/seed0-*/result.json")]
+    assert len(results) == 4
+    for result in results:
+        assert result["data"]["styles"] == ["music", "politics", "sports"]
+        assert len(result["transfers_preview"]) == 6  # every ordered pair of styles
+        metrics = result["metrics"]
+        assert metrics["transfer_acc.ngram_logreg"]["value"] is not None
+        assert metrics["self_bleu.sacrebleu"]["value"] is not None
+        assert metrics["ref_bleu.sacrebleu"]["value"] is None  # a user folder has no human references
+    spec = json.loads((out / "yelp_transfer" / "benchmark.json").read_text())
+    assert spec["paper"] == {} and spec["title"].startswith("Style transfer on")
+    assert len(list((out / "yelp_transfer" / "arae_lambda1").glob("seed0-*/samples/*-to-*.txt"))) == 6
