@@ -16,6 +16,7 @@ class Row:
     note: str = ""
     seed_row: str = ""              # derive seeds as this row does (a row that must train like it)
     metrics: tuple = ()             # the metrics this row measures (empty: all of the spec's)
+    shows: tuple = ()               # config keys (a.b) whose values the report states for this row
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ class BenchmarkSpec:
                 "title": self.title_on_user_data.format(corpus=user_corpus) if user_corpus else self.title,
                 "comparable_to_paper": comparable, "user_corpus": user_corpus,
                 "rows": [{"name": r.name, "label": r.label, "model": r.model, "note": r.note,
-                          "metrics": [metric_names.get(m, m) for m in r.metrics]} for r in self.rows_for(preset)],
+                          "metrics": [metric_names.get(m, m) for m in r.metrics], "shows": list(r.shows)}
+                         for r in self.rows_for(preset)],
                 "metrics": [{"name": metric_names[m.metric], **asdict(m)} for m in self.metrics],
                 "paper": {} if user_corpus else self.paper,
                 "claims": [asdict(c) for c in self.claims], "targets": [asdict(t) for t in self.targets],

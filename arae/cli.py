@@ -146,17 +146,23 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.command = shlex.join(["python", "run_all.py", *(sys.argv[1:] if argv is None else argv)])
+def exit_code(command, args) -> int:
+    """Runs command(args); a user-facing error is one line on stderr and an exit status, never a traceback."""
     try:
-        return run(args)
+        return command(args)
     except SuiteError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.command = shlex.join(["python", "run_all.py", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return exit_code(run, args)
     except KeyboardInterrupt as err:
         print(f"\ninterrupted: finished runs are kept; {err or 're-run the same command to continue'}",
               file=sys.stderr)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from arae.cli import exit_code
 from arae.data import build_corpus, read_text_lines, resolve_data_dir
 from arae.errors import DataError, MetricNotComputable, SuiteError
 from arae.metrics import METRICS, EvalContext, MetricValue
@@ -110,13 +110,7 @@ def _references(args, corpus, sources: list[list[str]], source_names: list[str])
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    try:
+    def print_score(args: argparse.Namespace) -> int:
         print(json.dumps(score(args), indent=2))
         return 0
-    except SuiteError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    return exit_code(print_score, build_parser().parse_args(argv))

@@ -29,8 +29,8 @@ def transfer_task(plan: RunPlan, corpus, device: torch.device) -> dict:
     vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device,
                                           styles=corpus.by_style["train"])
     timing = train_or_reuse(plan, method, batcher)
-    directions, timing["transfer_seconds"] = _transfers(plan, method, corpus)
-    # reverse PPL scores real text that is neither trained on nor transferred, where the corpus has some
+    directions, timing["transfer_seconds"] = _transfers(plan, method, corpus, vocab)
+    # reverse PPL scores real text that is neither trained on nor transferred (the validation split)
     held_out = corpus.valid or corpus.test
     ctx = eval_context(plan, corpus, vocab, {"transfers": directions}, held_out)
     metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
@@ -42,27 +42,28 @@ def transfer_task(plan: RunPlan, corpus, device: torch.device) -> dict:
             "timing": timing}
 
 
-def _transfers(plan: RunPlan, method, corpus) -> tuple[list[Direction], float]:
-    """Every test sentence into every other style, once; a resumed run reads the files back."""
+def _transfers(plan: RunPlan, method, corpus, vocab) -> tuple[list[Direction], float]:
+    """Every test sentence into every other style, once; a resumed run reads back each direction's file
+    that is complete (one line per source) and makes the others."""
     folder, styles = plan.dir / "samples", corpus.styles
     meta_path = folder / "meta.json"
-    directions, made = [], False
-    began = time.perf_counter()
+    seconds = read_json(meta_path)["seconds"] if meta_path.exists() else {}
+    directions = []
     for s, sentences in enumerate(corpus.by_style["test"]):
         for t in range(len(styles)):
             if t == s:
                 continue
-            path = folder / f"{styles[s]}-to-{styles[t]}.txt"
-            if path.exists() and meta_path.exists():
-                outputs = path.read_text(encoding="utf-8").split("\n")[:-1]
-            else:
+            path, name = folder / f"{styles[s]}-to-{styles[t]}.txt", f"{styles[s]}->{styles[t]}"
+            outputs = path.read_text(encoding="utf-8").split("\n")[:-1] if path.exists() else []
+            if len(outputs) != len(sentences) or name not in seconds:
+                began = time.perf_counter()
                 outputs = [" ".join(w) for w in method.transfer(sentences, s, t)]
                 atomic_write_text(path, "".join(o + "\n" for o in outputs))
-                made = True
+                seconds[name] = round(time.perf_counter() - began, 3)
+                atomic_write_json(meta_path, {"n": len(outputs), "seconds": seconds})
+                log(plan, f"{name}: {len(outputs)} transfers in {seconds[name]:.1f}s")
             refs = corpus.references[s] if corpus.references and len(styles) == 2 else None
-            directions.append(Direction(s, t, [" ".join(w) for w in sentences], outputs, refs))
-    if made or not meta_path.exists():
-        seconds = round(time.perf_counter() - began, 3)
-        atomic_write_json(meta_path, {"n": sum(len(d.outputs) for d in directions), "seconds": seconds})
-        log(plan, f"{sum(len(d.outputs) for d in directions)} transfers in {seconds:.1f}s")
-    return directions, read_json(meta_path)["seconds"]
+            # the sources as the model sees them (out-of-vocabulary words as <unk>), as the official BLEU used them
+            seen = [" ".join(vocab.decode(vocab.encode(w))) for w in sentences]
+            directions.append(Direction(s, t, [" ".join(w) for w in sentences], outputs, refs, seen))
+    return directions, round(sum(seconds.values()), 3)

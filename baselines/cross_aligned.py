@@ -10,9 +10,9 @@ decoded with y_k (h0 included) from those of every other style's sentences decod
 with y_k, feeding softmax(logits / gamma) @ embeddings back in. The autoencoder minimises
 rec - rho * sum_k loss_d_k ("minimax", the paper) or rec + rho * sum_k BCE(D_k(fake), 1)
 ("nonsaturating", the final code), and only while every discriminator loss is below d_threshold
-(else rec alone; decided on device, without a host sync), clipping that update's gradient norm at
-30 as the code does (reconstruction-only and discriminator updates are not clipped). Adam, betas
-(beta1, 0.999), for both. Dropout (keep prob) on GRU inputs, on outputs before the projection and
+(else rec alone), clipping that update's gradient norm at 30 as the code does (reconstruction-only
+and discriminator updates are not clipped). Adam, betas (beta1, 0.999): as in Shen's code, one for
+the discriminators and two for the autoencoder (rec + adv, and rec alone), each with its own moments. Dropout (keep prob) on GRU inputs, on outputs before the projection and
 on the discriminators' pooled features. Transfer: encode with y_src, decode greedily with y_tgt.
 
 Departures from the TensorFlow code, one line each:
@@ -23,6 +23,9 @@ Departures from the TensorFlow code, one line each:
 - PyTorch's default initialisation, except word embeddings (uniform +-0.5, rows scaled to norm 1, as Shen).
 - Style embeddings are bias-free maps of the one-hot style (Shen: W * label + b, the same for 2 styles).
 - "minimax" keeps the final code's beta1 = 0.5 and clip; the paper-era minimax code had beta1 0.9, no clip.
+- An epoch ends when the smallest style runs out (the suite's StyleBatcher, as ARAE's Yelp code does);
+  Shen repeats the smaller style up to the larger one, so at equal epochs this makes fewer updates.
+- Batches are random (`train.batching`), not sorted by length as Shen's are.
 """
 from __future__ import annotations
 
@@ -147,7 +150,8 @@ class CrossAligned(Method):
                                    for _ in range(n_styles)).to(device)
         self.nets = {"ae": self.ae, "discs": self.discs}
         betas = (c["beta1"], 0.999)
-        self.optims = {"ae": adam(self.ae.parameters(), c["lr"], betas),
+        self.optims = {"ae_all": adam(self.ae.parameters(), c["lr"], betas),
+                       "ae_rec": adam(self.ae.parameters(), c["lr"], betas),
                        "discs": adam(self.discs.parameters(), c["lr"], betas)}
 
     @property
@@ -198,20 +202,23 @@ class CrossAligned(Method):
             loss_adv = -self._disc_losses(reals, fakes).sum()
         else:
             loss_adv = torch.stack([bce(d(f), 1.0) for d, f in zip(self.discs, fakes)]).sum()
-        adv_on = (loss_d.detach() < c["d_threshold"]).all()  # Shen: reconstruction alone while any D is poor
-        self.optims["ae"].zero_grad(set_to_none=True)
-        (loss_rec + adv_on * c["rho"] * loss_adv).backward()
-        params = list(self.ae.parameters())
-        norm = nn.utils.get_total_norm([p.grad for p in params])
-        nn.utils.clip_grads_with_norm_(params, GRAD_CLIP, torch.where(adv_on, norm, 0.0))  # adversarial updates only
-        self.optims["ae"].step()
+        adv_on = bool((loss_d.detach() < c["d_threshold"]).all())  # Shen: reconstruction alone while any D is poor
+        if adv_on:  # Shen's optimizer_all: rec + rho * adv, gradient norm clipped
+            self.optims["ae_all"].zero_grad(set_to_none=True)
+            (loss_rec + c["rho"] * loss_adv).backward()
+            nn.utils.clip_grad_norm_(self.ae.parameters(), GRAD_CLIP, foreach=True)
+            self.optims["ae_all"].step()
+        else:  # Shen's optimizer_ae: reconstruction alone, not clipped, with its own Adam moments
+            self.optims["ae_rec"].zero_grad(set_to_none=True)
+            loss_rec.backward()
+            self.optims["ae_rec"].step()
         return {"loss_rec": loss_rec.detach(), "loss_adv": loss_adv.detach(), "loss_d": loss_d.detach().sum(),
-                "adv_on": adv_on.float()}
+                "adv_on": torch.tensor(float(adv_on))}
 
     def transfer(self, sentences: list[list[str]], source: int, target: int) -> list[list[str]]:
         def decode(batch: Batch) -> torch.Tensor:
             with torch.inference_mode():
                 z = self.ae.encode(batch.tgt, batch.lengths, torch.full((len(batch),), source, device=self.device))
                 h0 = self.ae.initial(torch.full((len(batch),), target, device=self.device), z)
-                return self.ae.greedy(h0, self.cfg["data"]["maxlen"])
-        return self._in_batches(sentences, self.cfg["train"]["batch_size"], decode)
+                return self.ae.greedy(h0, self.cfg["eval"]["transfer_maxlen"])
+        return self._in_batches(sentences, self.cfg["eval"]["sample_batch"], decode)

@@ -26,6 +26,15 @@ def _y_limits(values: list[float]) -> tuple[float, float]:
     return mid - pad, mid + pad
 
 
+def _data_url(fig) -> str:
+    """The figure as a PNG data: URL for an <img>, and the figure closed."""
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def curves_png(series: dict[str, dict[str, list[tuple[float, float]]]], title: str, x_label: str = "iteration") -> str:
     """One small panel per scalar, one line per seed: {scalar: {seed label: [(x, value)]}}.
     Returns a data: URL for an <img>."""
@@ -49,11 +58,7 @@ def curves_png(series: dict[str, dict[str, list[tuple[float, float]]]], title: s
     if any(len(s) > 1 for s in series.values()):
         axes.flat[0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return _data_url(fig)
 
 
 def tradeoff_png(points: list[dict], x_label: str, y_label: str, title: str) -> str:
@@ -74,8 +79,4 @@ def tradeoff_png(points: list[dict], x_label: str, y_label: str, title: str) -> 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return _data_url(fig)

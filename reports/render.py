@@ -187,6 +187,21 @@ def _data_note(data: dict) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _settings(keys: list[str], runs: list[RunRecord]) -> str:
+    """"key = value" for each config key a row asks to show, every distinct value its done runs used."""
+    parts = []
+    for key in keys:
+        values = []
+        for run in runs:
+            node = run.run.get("config", {})
+            for part in str(key).split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is not None and str(node) not in values:
+                values.append(str(node))
+        parts.append(f"{key} = {' / '.join(values) if values else 'not recorded'}")
+    return "; ".join(parts)
+
+
 def _row_details(row: dict, runs: list[RunRecord]) -> dict:
     """Timing over done seeds, the fixed samples of seed 0, and the curves of every done seed."""
     done = [r for r in runs if r.row == row["name"] and r.state == "done"]
@@ -201,7 +216,8 @@ def _row_details(row: dict, runs: list[RunRecord]) -> dict:
             "measured": _measured_curves(done, row["label"]),
             **{k: fmt(v) for k, v in timing_means(done).items()},
             "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
-            "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none}
+            "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none,
+            "settings": _settings(row.get("shows") or [], done)}
 
 
 def _short_of_samples(row: str, runs: list[RunRecord]) -> str:
@@ -219,8 +235,8 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
     current = latest_runs([r for r in records if r.benchmark == name])
     stats = [c for c in stats if c.benchmark == name]
     rows = [{"name": r["name"], "label": r.get("label", r["name"]), "note": r.get("note", ""),
-             "metrics": r.get("metrics") or []} for r in spec.get("rows", [])]
-    rows += [{"name": n, "label": n, "note": "", "metrics": []}
+             "metrics": r.get("metrics") or [], "shows": r.get("shows") or []} for r in spec.get("rows", [])]
+    rows += [{"name": n, "label": n, "note": "", "metrics": [], "shows": []}
              for n in sorted({r.row for r in current} - {r["name"] for r in rows})]
     for row in rows:
         row["short"] = _short_of_samples(row["name"], current)

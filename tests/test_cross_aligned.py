@@ -28,7 +28,7 @@ def build(n_styles: int, seed: int = 0, **overrides):
     torch.manual_seed(seed)
     styles = corpus(n_styles)
     vocab = Vocab.build([s for sents in styles for s in sents], max_size=100)
-    cfg = {"data": {"maxlen": 15}, "train": {"batch_size": 8},
+    cfg = {"data": {"maxlen": 15}, "train": {"batch_size": 8}, "eval": {"transfer_maxlen": 15, "sample_batch": 8},
            "cross_aligned": {**DEFAULTS, "dim_y": 8, "dim_z": 24, "dim_emb": 16, "lr": 3e-3,
                              "filter_sizes": [1, 2, 3], "n_filters": 8, **overrides}}
     model = MODELS.get("cross_aligned")(vocab, cfg, torch.device("cpu"), n_styles)

@@ -34,7 +34,9 @@ def copied_sources(shared, tmp_path_factory):
 def test_yelp_corpus_uses_the_documented_substitute_and_handles_the_bad_reference_line(shared):
     corpus = build_corpus("yelp", shared, maxlen=25)
     assert corpus.styles == ("negative", "positive")
-    assert [len(s) for s in corpus.by_style["train"]] == [50278, 76392]  # Shen's test split
+    # Shen's test split, less the 14 lines equal to a test sentence of Li et al. (it must never be trained on)
+    assert [len(s) for s in corpus.by_style["train"]] == [50278 - 3, 76392 - 11]
+    assert not {" ".join(s) for s in corpus.train} & {" ".join(s) for s in corpus.test}
     assert [len(s) for s in corpus.by_style["test"]] == [500, 500]        # Li et al.'s test sentences
     assert not {" ".join(s) for s in corpus.valid} & {" ".join(s) for s in corpus.test}
     assert "Shen's test split" in corpus.description["substitute"]
@@ -45,10 +47,10 @@ def test_yelp_corpus_uses_the_documented_substitute_and_handles_the_bad_referenc
 
 
 def test_judge_is_accurate_on_held_out_real_sentences(copied_sources):
-    """Stated: trained on the 126,670 substitute training sentences, the judge classifies 62,473 held-out
+    """Stated: trained on the 126,656 substitute training sentences, the judge classifies 62,473 held-out
     validation sentences with about 97% accuracy, and the 1,000 test sources with about 96%."""
     result, _ = copied_sources
-    assert result["judge"]["n_train"] == 126670 and result["judge"]["n_held_out"] == 62473
+    assert result["judge"]["n_train"] == 126656 and result["judge"]["n_held_out"] == 62473
     assert result["judge"]["held_out_accuracy"] > 0.95
     assert result["overall"]["judge_acc"] > 0.94
 
@@ -147,3 +149,29 @@ def test_three_styles_train_transfer_and_score_end_to_end(shared, tmp_path):
     spec = json.loads((out / "yelp_transfer" / "benchmark.json").read_text())
     assert spec["paper"] == {} and spec["title"].startswith("Style transfer on")
     assert len(list((out / "yelp_transfer" / "arae_lambda1").glob("seed0-*/samples/*-to-*.txt"))) == 6
+
+
+def test_a_style_without_enough_sentences_is_a_clear_data_error(tmp_path):
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    (folder / "formal.txt").write_text("".join(f"good day to you , sir number {i} .\n" for i in range(30)))
+    (folder / "casual.txt").write_text("hey .\n")  # one line: nothing to train on, nothing to test
+    with pytest.raises(DataError, match=r"casual.txt: style 'casual' has 1 train sentence\(s\).*at least 2"):
+        build_corpus("style_dir", folder, maxlen=25)
+
+
+def test_self_bleu_compares_with_the_sources_as_the_model_saw_them(shared):
+    """A model can only write in-vocabulary words: copying a sentence with an unknown word gives <unk> there,
+    which the official BLEU counted as a match (<unk> on both sides)."""
+    from arae.metrics import EvalContext, METRICS
+    from arae.metrics.transfer import Direction
+    corpus = SimpleNamespace(styles=("negative", "positive"))
+    sources = ["the zyzzyva was cold .", "the staff was rude ."]
+    copied = ["the <unk> was cold .", "the staff was rude ."]
+    d = Direction(0, 1, sources, copied, None, seen_sources=copied)
+    ctx = EvalContext(outputs={"transfers": [d]}, train_text=[], eval_text=[], vocab_words=[], workdir=shared,
+                      corpus=corpus)
+    assert METRICS.get("self_bleu.sacrebleu")(ctx).value == pytest.approx(100)
+    assert METRICS.get("copied_source")(ctx).value == 1.0
+    d.seen_sources = None
+    assert METRICS.get("self_bleu.sacrebleu")(ctx).value < 100

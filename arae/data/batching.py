@@ -23,6 +23,7 @@ import torch
 
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from arae.errors import ConfigError
+from arae.seeding import derive_seed
 
 
 @dataclass
@@ -143,7 +144,8 @@ class StyleBatcher:
     smallest style runs out, as in the official Yelp loop. Each style's batches are seeded apart."""
 
     def __init__(self, kind: str, encoded_by_style: list[list[list[int]]], batch_size: int, seed: int):
-        self.styles = [make_batcher(kind, encoded, batch_size, seed * 1000 + k) for k, encoded in enumerate(encoded_by_style)]
+        self.styles = [make_batcher(kind, encoded, batch_size, derive_seed(seed, "style", k))
+                       for k, encoded in enumerate(encoded_by_style)]
         self.seed = seed
         self.batches_per_epoch = min(b.batches_per_epoch for b in self.styles)
         for b in self.styles:  # every style then counts epochs alike; random batches still come from all of its batches
@@ -153,7 +155,3 @@ class StyleBatcher:
         for b in self.styles:
             b.to(device)
         return self
-
-    def batch(self, step: int) -> Batch:
-        """The first style's batch (diagnostics that look at one batch)."""
-        return self.styles[0].batch(step)

@@ -132,6 +132,12 @@ def _styled(name: str, styles: list[str], per_style: dict[str, list[Sentences]],
     kept: dict[str, list[Sentences]] = {}
     for split, lists in per_style.items():
         kept[split] = [_length_filter(sentences, maxlen)[0] for sentences in lists]
+    for k, style in enumerate(styles):  # every style must be trainable (BatchNorm needs 2) and testable
+        for split, least in (("train", 2), ("test", 1)):
+            if len(kept[split][k]) < least:
+                where = files[split][k] if k < len(files[split]) else files["train"][k]
+                raise DataError(where, f"style {style!r} has {len(kept[split][k])} {split} sentence(s) with at most "
+                                       f"{maxlen} tokens; at least {least} needed")
     if references is not None:
         references = [[refs for sentence, refs in zip(per_style["test"][k], references[k]) if len(sentence) <= maxlen]
                       for k in range(len(styles))]
@@ -168,8 +174,10 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
     train = [_evenly_spaced(read_sentences(f, lowercase), max_train_per_style) for f in train_files]
     test = [read_sentences(f, lowercase) for f in test_files]
     dev = [read_sentences(yelp / f"sentiment.dev.{k}", lowercase) for k in range(2)]
-    held_out = {" ".join(s) for sentences in test for s in sentences}
+    held_out = {" ".join(s) for sentences in test for s in sentences}  # never trained on, nor validated on
     valid = [[s for s in sentences if " ".join(s) not in held_out] for sentences in dev]
+    overlap = [sum(" ".join(s) in held_out for s in sentences) for sentences in train]
+    train = [[s for s in sentences if " ".join(s) not in held_out] for sentences in train]
     references, replaced = [[[] for _ in sentences] for sentences in test], []
     for k in range(2):
         for r in range(4):
@@ -180,7 +188,8 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
             replaced += [f"{path}:{line}" for line in bad]
             for i, line in enumerate(lines):
                 references[k][i].append(line.lower() if lowercase else line)
-    filters = ["whitespace tokenization (the files are tokenized)", "references: reference{0,1,2,3}.{0,1}"]
+    filters = ["whitespace tokenization (the files are tokenized)", "references: reference{0,1,2,3}.{0,1}",
+               f"training sentences equal to a test sentence dropped ({overlap[0]} negative, {overlap[1]} positive)"]
     if max_train_per_style:
         filters.append(f"training sentences capped at {max_train_per_style:,} per style, evenly spaced over each file")
     substitute = None if has_train else (
@@ -196,7 +205,8 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
 @CORPORA.register("style_dir")
 def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train_per_style: int = 0) -> Corpus:
     """A user folder with one `<style>.txt` per style (at least two), one sentence a line. Test sentences:
-    `<style>.test.txt` where it exists, else every 10th line of `<style>.txt` (held out from training)."""
+    `<style>.test.txt` where it exists, else every 10th line of `<style>.txt`; lines 5, 15, ... are held
+    out for validation. Neither is trained on."""
     folder = Path(data_dir)
     if not folder.is_dir():
         raise DataError(folder, "style folder does not exist (expected one <style>.txt file per style)")
@@ -204,21 +214,25 @@ def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_
     if len(paths) < 2:
         raise DataError(folder, f"found {len(paths)} style file(s); expected at least two <style>.txt files, "
                                 "one sentence per line")
-    styles, train, test, files = [p.stem for p in paths], [], [], {"train": [], "valid": [], "test": []}
+    styles, train, valid, test = [p.stem for p in paths], [], [], []
+    files = {"train": [], "valid": [], "test": []}
     for path in paths:
         sentences = read_sentences(path, lowercase)
         test_path = path.with_suffix(".test.txt")
         if test_path.is_file():
-            train.append(sentences)
+            train.append([s for i, s in enumerate(sentences, 1) if i % 10 != 5])
             test.append(read_sentences(test_path, lowercase))
+            valid.append([s for i, s in enumerate(sentences, 1) if i % 10 == 5])
             files["test"].append(test_path)
         else:
-            train.append([s for i, s in enumerate(sentences, 1) if i % 10])
-            test.append([s for i, s in enumerate(sentences, 1) if not i % 10])
+            train.append([s for i, s in enumerate(sentences, 1) if i % 10 not in (0, 5)])
+            test.append([s for i, s in enumerate(sentences, 1) if i % 10 == 0])
+            valid.append([s for i, s in enumerate(sentences, 1) if i % 10 == 5])
             files["test"].append(path)
         files["train"].append(path)
         train[-1] = _evenly_spaced(train[-1], max_train_per_style)
     filters = ["whitespace tokenization", "blank lines skipped",
-               "test: <style>.test.txt, else every 10th line of <style>.txt"]
-    return _styled("style_dir", styles, {"train": train, "valid": [[] for _ in styles], "test": test}, files,
+               "test: <style>.test.txt, else every 10th line of <style>.txt (lines 10, 20, ...)",
+               "validation (reverse PPL is scored on it): lines 5, 15, 25, ... of <style>.txt"]
+    return _styled("style_dir", styles, {"train": train, "valid": valid, "test": test}, files,
                    maxlen, lowercase, filters, None, str(folder))

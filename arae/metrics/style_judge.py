@@ -39,7 +39,8 @@ class StyleJudge:
         return sum(p == style for p in predicted) / len(predicted)
 
 
-def _fit(train: list[list[str]]):
+def fit_judge(train: list[list[str]]):
+    """The judge pipeline fitted on one list of sentences per style (label = the list's index)."""
     texts = [s for sentences in train for s in sentences]
     labels = [k for k, sentences in enumerate(train) for _ in sentences]
     vectorizer = TfidfVectorizer(ngram_range=tuple(SETTINGS["ngram_range"]), min_df=SETTINGS["min_df"],
@@ -58,7 +59,7 @@ def style_judge(styles: list[str], train: list[list[str]], held_out: list[list[s
         return h.hexdigest()
 
     def build(folder: Path) -> dict:
-        pipeline = _fit(train)
+        pipeline = fit_judge(train)
         (folder / "judge.pkl").write_bytes(pickle.dumps(pipeline))
         judge = StyleJudge(pipeline, tuple(styles), {})
         per_style = {style: judge.accuracy(sentences, k)

@@ -22,9 +22,16 @@ class Direction:
     sources: list[str]                        # real sentences of the source style
     outputs: list[str]                        # one transfer per source, same order
     references: list[list[str]] | None = None  # human rewrites per source (any number each), if any
+    seen_sources: list[str] | None = None     # the sources through the model's vocabulary (OOV as <unk>)
 
     def name(self, styles) -> str:
         return f"{styles[self.source]}->{styles[self.target]}"
+
+    @property
+    def compared_sources(self) -> list[str]:
+        """What self-BLEU and copying compare the outputs with: the sources as the model saw them, where
+        known (the official BLEU had <unk> on both sides), else the sources themselves."""
+        return self.seen_sources or self.sources
 
 
 def corpus_bleu(hypotheses: list[str], references: list[list[str]]) -> tuple[float, str]:
@@ -52,11 +59,9 @@ def judge_for(ctx: EvalContext) -> StyleJudge:
 def transfer_accuracy(ctx: EvalContext) -> MetricValue:
     """Share of transfers the judge assigns to their target style."""
     directions, judge = ctx.output("transfers"), judge_for(ctx)
-
-    def score(ds: list[Direction]) -> float:
-        hits = sum(p == d.target for d in ds for p in judge.predict(d.outputs))
-        return hits / sum(len(d.outputs) for d in ds)
-    value, per = _per_direction(directions, judge.styles, score)
+    hits = {id(d): sum(p == d.target for p in judge.predict(d.outputs)) for d in directions}
+    value, per = _per_direction(directions, judge.styles,
+                                lambda ds: sum(hits[id(d)] for d in ds) / sum(len(d.outputs) for d in ds))
     return MetricValue(value, details={"judge": JUDGE, "per_direction": per, "judge_artefact": judge.info["artefact"],
                                        "n": sum(len(d.outputs) for d in directions)})
 
@@ -74,17 +79,19 @@ def judge_accuracy(ctx: EvalContext) -> MetricValue:
                                          "n_held_out": built["n_held_out"], "n_train": built["n_train"]})
 
 
+def _bleu(ctx: EvalContext, directions: list[Direction], references_of, **details) -> MetricValue:
+    """Corpus BLEU pooled over `directions` and per direction; references_of(direction) -> one list per output."""
+    def score(ds: list[Direction]) -> tuple[float, str]:
+        return corpus_bleu([o for d in ds for o in d.outputs], [r for d in ds for r in references_of(d)])
+    value, signature = score(directions)
+    per = {d.name(ctx.corpus.styles): score([d])[0] for d in directions}
+    return MetricValue(value, details={"per_direction": per, "signature": signature, **details})
+
+
 def self_bleu(ctx: EvalContext) -> MetricValue:
     """BLEU of the transfers against their own sources: the paper's content-preservation measure."""
-    directions = ctx.output("transfers")
-    signature = []
-
-    def score(ds: list[Direction]) -> float:
-        value, sig = corpus_bleu([o for d in ds for o in d.outputs], [[s] for d in ds for s in d.sources])
-        signature[:] = [sig]
-        return value
-    value, per = _per_direction(directions, ctx.corpus.styles, score)
-    return MetricValue(value, details={"per_direction": per, "signature": signature[0], "references": "the source"})
+    return _bleu(ctx, ctx.output("transfers"), lambda d: [[s] for s in d.compared_sources],
+                 references="the source, out-of-vocabulary words as <unk> where the model's vocabulary is known")
 
 
 def reference_bleu(ctx: EvalContext) -> MetricValue:
@@ -92,16 +99,8 @@ def reference_bleu(ctx: EvalContext) -> MetricValue:
     with_refs = [d for d in ctx.output("transfers") if d.references]
     if not with_refs:
         return MetricValue.missing("no human references for these test sentences")
-    signature = []
-
-    def score(ds: list[Direction]) -> float:
-        value, sig = corpus_bleu([o for d in ds for o in d.outputs], [r for d in ds for r in d.references])
-        signature[:] = [sig]
-        return value
-    value, per = _per_direction(with_refs, ctx.corpus.styles, score)
-    n_refs = sorted({len(r) for d in with_refs for r in d.references})
-    return MetricValue(value, details={"per_direction": per, "signature": signature[0],
-                                       "references_per_sentence": n_refs})
+    return _bleu(ctx, with_refs, lambda d: d.references,
+                 references_per_sentence=sorted({len(r) for d in with_refs for r in d.references}))
 
 
 def distinct_transfers(ctx: EvalContext) -> MetricValue:
@@ -116,5 +115,5 @@ def copied_source(ctx: EvalContext) -> MetricValue:
     """Share of transfers identical to their source: the model did not change the sentence at all."""
     directions = ctx.output("transfers")
     value, per = _per_direction(directions, ctx.corpus.styles, lambda ds: sum(
-        o == s for d in ds for o, s in zip(d.outputs, d.sources)) / sum(len(d.outputs) for d in ds))
+        o == s for d in ds for o, s in zip(d.outputs, d.compared_sources)) / sum(len(d.outputs) for d in ds))
     return MetricValue(value, details={"per_direction": per})

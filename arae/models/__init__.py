@@ -2,5 +2,3 @@
 from arae.registry import Registry
 
 MODELS: Registry = Registry("model")
-
-from arae.models import arae, transfer  # noqa: E402,F401  (registration, after MODELS exists)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from arae.data.batching import StyleBatcher
+from arae.data.batching import Batch, StyleBatcher
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
 from arae.models.method import Method, adam, sgd
@@ -35,23 +35,27 @@ class TransferAutoencoder(Method):
     def sentences_per_step(self) -> int:
         return self.cfg["train"]["batch_size"] * self.n_styles
 
-    def autoencoder_steps(self, step: int, batcher: StyleBatcher) -> dict[str, torch.Tensor]:
+    def autoencoder_steps(self, step: int, batches: list[Batch]) -> dict[str, torch.Tensor]:
+        """Batch k reconstructed through decoder k, one SGD step each."""
         m, t = self.cfg["model"], self.cfg["train"]
         self.ae.anneal_noise(step, t["anneal_every"], m["noise_anneal"])
-        losses = {f"loss_ae{k}": ae_step(self.ae, self.optims["ae"], b.batch(step).to(self.device), t["clip"], k)
-                  for k, b in enumerate(batcher.styles)}
+        losses = {f"loss_ae{k}": ae_step(self.ae, self.optims["ae"], batch, t["clip"], k)
+                  for k, batch in enumerate(batches)}
         return losses | {"noise_r": self.ae.noise_r}
 
     def train_step(self, step: int, batcher: StyleBatcher) -> dict[str, torch.Tensor]:
-        return self.autoencoder_steps(step, batcher)
+        return self.autoencoder_steps(step, [b.batch(step).to(self.device) for b in batcher.styles])
 
     def diagnostics(self, step: int, batcher: StyleBatcher) -> dict[str, float]:
-        return {"code_spread": code_spread(self.ae, batcher.batch(step).to(self.device))}
+        return {"code_spread": code_spread(self.ae, batcher.styles[0].batch(step).to(self.device))}
 
     def transfer(self, sentences: list[list[str]], source: int, target: int) -> list[list[str]]:
         maxlen = self.cfg["eval"]["transfer_maxlen"]
-        return self._in_batches(sentences, self.cfg["eval"]["sample_batch"], lambda batch: self.ae.generate(
-            self.ae.encode(batch.src, batch.lengths), maxlen, decoder=target))
+
+        def decode(batch: Batch) -> torch.Tensor:
+            with torch.inference_mode():
+                return self.ae.generate(self.ae.encode(batch.src, batch.lengths), maxlen, decoder=target)
+        return self._in_batches(sentences, self.cfg["eval"]["sample_batch"], decode)
 
 
 @MODELS.register("arae_transfer")
@@ -73,8 +77,8 @@ class TransferARAE(TransferAutoencoder):
         classifier step per style, k critic steps (style i % K for step i), a generator step, and one
         encoder-adversarial step (on the first style: the official loop's i % 2 with one step)."""
         m, t, dev, K = self.cfg["model"], self.cfg["train"], self.device, self.n_styles
-        losses = self.autoencoder_steps(step, batcher)
         batches = [b.batch(step).to(dev) for b in batcher.styles]
+        losses = self.autoencoder_steps(step, batches)
         for k, batch in enumerate(batches):
             losses[f"loss_classify{k}"] = classifier_step(self.ae, self.classifier, self.optims["classifier"],
                                                           batch, k, K)
