@@ -175,3 +175,41 @@ def test_self_bleu_compares_with_the_sources_as_the_model_saw_them(shared):
     assert METRICS.get("copied_source")(ctx).value == 1.0
     d.seen_sources = None
     assert METRICS.get("self_bleu.sacrebleu")(ctx).value < 100
+
+
+def test_lmplz_is_required_only_by_benchmarks_whose_metrics_use_it():
+    from dataclasses import replace
+
+    from arae.benchmark import BENCHMARKS, MetricSpec
+    spec = BENCHMARKS.get("yelp_transfer")
+    assert spec.needs_lmplz and BENCHMARKS.get("perf").needs_lmplz
+    no_kenlm = replace(spec, metrics=tuple(m for m in spec.metrics if "kenlm" not in m.metric))
+    assert not no_kenlm.needs_lmplz
+    assert replace(spec, metrics=(MetricSpec("forward_ppl.kenlm", "PPL", "lower"),)).needs_lmplz
+
+
+def test_transfers_are_made_once_and_a_truncated_direction_is_made_again(tmp_path):
+    """Resuming reads back every complete direction file; one cut short (an interrupted write of
+    another tool, a manual edit) is transferred again; the recorded time sums the directions'."""
+    from arae.data.vocab import Vocab
+    from arae.transfer import _transfers
+
+    class Echo:
+        calls = []
+
+        def transfer(self, sentences, source, target):
+            self.calls.append((source, target))
+            return [s + [f"to{target}"] for s in sentences]
+
+    sentences = [[["a", "b"], ["c"]], [["d"], ["e", "f"]], [["g"], ["h"]]]
+    corpus = SimpleNamespace(styles=("x", "y", "z"), by_style={"test": sentences}, references=None)
+    plan = SimpleNamespace(dir=tmp_path, name="t")
+    vocab = Vocab.build([w for style in sentences for w in style], 100)
+    method = Echo()
+    directions, _ = _transfers(plan, method, corpus, vocab)
+    assert len(directions) == 6 and len(method.calls) == 6
+    assert directions[0].outputs == ["a b to1", "c to1"] and directions[0].sources == ["a b", "c"]
+    (tmp_path / "samples" / "y-to-z.txt").write_text("d to2\n")  # one line short
+    again, seconds = _transfers(plan, method, corpus, vocab)
+    assert method.calls[6:] == [(1, 2)] and [d.outputs for d in again] == [d.outputs for d in directions]
+    assert seconds >= 0 and len((tmp_path / "samples" / "y-to-z.txt").read_text().splitlines()) == 2
