@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Examples:\n  python run_all.py --preset smoke\n"
                "  python run_all.py -b snli_generation --preset small --seeds 3 --out runs/small\n"
                "  python run_all.py -b 'snli_*' --set train.steps=500 --set data=~/my_corpus\n"
-               "  python run_all.py --report-only --out runs/small",
+               "  python run_all.py --report-only --out runs/small\n"
+               "  python -m arae score yelp --outputs neg2pos.txt pos2neg.txt   (score any system's transfers)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--list", action="store_true", help="list the benchmarks (name and title) and exit")
     p.add_argument("-b", "--benchmark", action="append", metavar="NAME",
@@ -42,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: cuda if available")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value for every selected run, e.g. train.steps=200; "
-                        "data=PATH trains on a folder with train.txt/valid.txt/test.txt")
+                        "data=PATH trains on your own folder: train.txt/valid.txt/test.txt for generation, "
+                        "one <style>.txt per style for yelp_transfer")
     p.add_argument("--force", action="store_true", help="re-run runs that are finished or have checkpoints")
     p.add_argument("--report-only", action="store_true", help="only rebuild summary.csv and the report from the records")
     p.add_argument("--readme", type=Path, metavar="FILE",
