@@ -25,6 +25,17 @@ class MetricSpec:
     label: str
     direction: str                  # "lower" or "higher" is better
     flavour_note: str = ""
+    params: dict = field(default_factory=dict)  # where it is measured, e.g. {"fraction": 0.222}: one column each
+
+    @property
+    def key(self) -> str:
+        """How rows, claims, tradeoffs and paper numbers name this column: the metric, @ its params if any."""
+        return self.metric + "".join(f"@{v}" for _, v in sorted(self.params.items()))
+
+    def recorded_name(self, run_params: dict) -> str:
+        """The name results are recorded under: the flavoured metric (reverse_ppl.kenlm5), @ its params."""
+        from arae.metrics import flavoured_name
+        return flavoured_name(self.metric, run_params) + self.key[len(self.metric):]
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ class BenchmarkSpec:
 
     def record(self, preset: str, metric_names: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
         """The spec as data for the report (benchmark.json): the report never imports specs.
-        `metric_names` maps each metric to the flavoured name its results are recorded under; `data` is the
+        `metric_names` maps each metric's key to the flavoured name its results are recorded under; `data` is the
         corpus description. On a user's own corpus there are no paper numbers and the title names the corpus;
         a preset is comparable to the paper only on the paper's own (not substitute) data."""
         p = self.presets[preset]
@@ -97,7 +108,7 @@ class BenchmarkSpec:
                 "rows": [{"name": r.name, "label": r.label, "model": r.model, "note": r.note,
                           "metrics": [metric_names.get(m, m) for m in r.metrics], "shows": list(r.shows)}
                          for r in self.rows_for(preset)],
-                "metrics": [{"name": metric_names[m.metric], **asdict(m)} for m in self.metrics],
+                "metrics": [{"name": metric_names[m.key], **asdict(m)} for m in self.metrics],
                 "paper": {} if user_corpus else self.paper,
                 "claims": [asdict(c) for c in self.claims], "targets": [asdict(t) for t in self.targets],
                 "task": self.task, "notes": list(self.notes), "preset_note": p.note,

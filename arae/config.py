@@ -26,9 +26,10 @@ def config_hash(obj: Any) -> str:
 
 
 def training_config(cfg: dict) -> dict:
-    """The part of a config that decides what training computes (everything but `eval`): runs that
-    agree on it, the model and the seed train identically, and a checkpoint is checked against it."""
-    return {k: v for k, v in cfg.items() if k != "eval"}
+    """The part of a config that decides what training computes (everything but `eval` and the downstream
+    `classifier`): runs that agree on it, the model and the seed train identically, and a checkpoint is
+    checked against it."""
+    return {k: v for k, v in cfg.items() if k not in ("eval", "classifier")}
 
 
 def _coerce(text: str, like: Any, key: str) -> Any:

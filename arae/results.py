@@ -82,6 +82,7 @@ class CellStat:
     n_samples: int | None = None  # details.n_samples (fewest over seeds): what a reverse PPL rests on
     n_vocab_lines: int | None = None  # details.n_vocab_lines: vocabulary lines appended to the samples
     vocab_line_share: float | None = None  # mean details.vocab_line_share
+    n_labelled: int | None = None  # details.n_labelled (fewest over seeds): the labelled pairs a classifier learnt from
 
     @property
     def interval(self) -> tuple[float, float] | None:
@@ -221,11 +222,12 @@ def summarize(records: list[RunRecord], specs: dict[str, dict] | None = None) ->
                                   tuple(values), tuple(missing),
                                   fmean(details["oov_rate"]) if details["oov_rate"] else None, tuple(fallback),
                                   fewest["n_samples"], fewest["n_vocab_lines"],
-                                  fmean(details["vocab_line_share"]) if details["vocab_line_share"] else None))
+                                  fmean(details["vocab_line_share"]) if details["vocab_line_share"] else None,
+                                  fewest["n_labelled"]))
     return cells
 
 
-_DETAIL_NUMBERS = ("oov_rate", "n_samples", "n_vocab_lines", "vocab_line_share")
+_DETAIL_NUMBERS = ("oov_rate", "n_samples", "n_vocab_lines", "vocab_line_share", "n_labelled")
 MIN_SEEDS = 2  # per side of a claim, and their 95% intervals must not overlap
 
 
@@ -242,7 +244,7 @@ class ClaimResult:
 
 def own_wall_seconds(timing: dict) -> float:
     """A run's own work: sampling and metrics, plus training unless it reused a twin's checkpoint."""
-    parts = ("sample_seconds", "transfer_seconds", "metric_seconds", "measure_seconds") + (
+    parts = ("sample_seconds", "transfer_seconds", "classifier_seconds", "metric_seconds", "measure_seconds") + (
         () if timing.get("training_reused_from") else ("train_seconds",))
     return sum(timing.get(k) or 0 for k in parts)
 

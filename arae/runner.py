@@ -6,6 +6,7 @@ the samples file, and one file per finished metric.
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import functools
 import hashlib
@@ -28,7 +29,7 @@ from arae.data.vocab import Vocab
 from arae.envinfo import environment
 from arae.errors import ConfigError, DataError, MetricNotComputable, SuiteError
 from arae.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
-from arae.metrics import METRICS, EvalContext, MetricValue, flavoured_name
+from arae.metrics import METRICS, EvalContext, MetricValue
 from arae.models import MODELS
 from arae.registry import Registry
 from arae.results import own_wall_seconds
@@ -56,9 +57,13 @@ class RunPlan:
         return f"{self.spec.name}/{self.row.name}/seed{self.seed_index}"
 
     @property
+    def metric_params(self) -> dict:
+        return {"order": self.config["eval"]["ngram_order"]}
+
+    @property
     def metric_names(self) -> dict[str, str]:
-        params = {"order": self.config["eval"]["ngram_order"]}
-        return {m.metric: flavoured_name(m.metric, params) for m in self.spec.metrics}
+        """Each metric's key in the spec -> the name its result is recorded under."""
+        return {m.key: m.recorded_name(self.metric_params) for m in self.spec.metrics}
 
 
 def select_rows(spec: BenchmarkSpec, preset: str, names: list[str] | None) -> list[Row]:
@@ -98,7 +103,7 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                                          "config": training_config(cfg), "data": data_fingerprint})
                 key = config_hash({"benchmark": spec.name, "version": spec.version, "code_version": CODE_VERSION,
                                    "row": row.name, "model": row.model, "config": cfg, "seed": seed,
-                                   "data": data_fingerprint, "metrics": [m.metric for m in spec.metrics]})
+                                   "data": data_fingerprint, "metrics": [m.key for m in spec.metrics]})
                 plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key, train_key,
                                      out / spec.name / row.name / f"seed{k}-{key[:8]}"))
     return plans
@@ -150,6 +155,8 @@ def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple) -> 
         digest.update("\n".join(" ".join(s) for s in split).encode() + b"\0")
     if corpus.styles:  # which sentence has which style, and the references, decide results too
         digest.update(repr((corpus.styles, corpus.description["sizes_per_style"], corpus.references)).encode())
+    for split, pairs in sorted(corpus.pairs.items()):  # labelled pairs: their labels decide results too
+        digest.update(split.encode() + repr([(p.premise, p.hypothesis, p.label) for p in pairs]).encode())
     return corpus, digest.hexdigest()
 
 
@@ -254,7 +261,7 @@ def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, d
 def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab, outputs: dict, eval_text: list[list[str]]) -> EvalContext:
     return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
                        eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words,
-                       workdir=plan.dir / "metrics_work", params={"order": plan.config["eval"]["ngram_order"]},
+                       workdir=plan.dir / "metrics_work", params=plan.metric_params,
                        artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus)
 
 
@@ -329,12 +336,13 @@ def compute_metrics(plan: RunPlan, ctx: EvalContext) -> tuple[dict, float]:
     """Each metric is stored in its own file as soon as it is computed; finished ones are not recomputed.
     A metric that cannot be computed from these outputs is recorded as missing, with its reason."""
     results, total = {}, 0.0
-    for metric, name in plan.metric_names.items():
+    for spec in plan.spec.metrics:
+        name = spec.recorded_name(plan.metric_params)
         path = plan.dir / "metrics" / f"{name}.json"
         if not path.exists():
             began = time.perf_counter()
             try:
-                value = METRICS.get(metric)(ctx).to_dict()
+                value = METRICS.get(spec.metric)(dataclasses.replace(ctx, params=ctx.params | spec.params)).to_dict()
             except MetricNotComputable as err:
                 value = MetricValue.missing(str(err)).to_dict()
             value["seconds"] = round(time.perf_counter() - began, 3)

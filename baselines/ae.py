@@ -30,5 +30,8 @@ class Autoencoder(FittedGaussianSampling, Method):
         loss = ae_step(self.ae, self.optims["ae"], batcher.batch(step).to(self.device), t["clip"])
         return {"loss_ae": loss, "noise_r": self.ae.noise_r}
 
+    def sentence_encoder(self):
+        return self.ae
+
     def diagnostics(self, step: int, batcher: Batcher) -> dict[str, float]:
         return {"code_spread": code_spread(self.ae, batcher.batch(step).to(self.device))}

@@ -43,11 +43,18 @@ def _distinct(dicts: list[dict]) -> list[dict]:
 
 def paper_number(paper_row: dict, metric: str) -> tuple[float | None, str | None]:
     """The paper's number for our flavoured `metric` (reverse_ppl.kenlm5) and its flavour: the same
-    metric under any flavour (reverse_ppl.rnnlm) is shown, but a Δ only where the flavours match."""
-    base = metric.split(".")[0]
+    metric under any flavour (reverse_ppl.rnnlm) is shown, but a Δ only where the flavours match. A metric
+    measured at params (nli_acc@0.222) matches only at the same params."""
+    def parts(name: str) -> tuple[str, str, str]:
+        flavoured, _, at = name.partition("@")
+        base, _, flavour = flavoured.partition(".")
+        return base, flavour, at
+
+    base, _, at = parts(metric)
     for name, value in paper_row.items():
-        if name == metric or name.split(".")[0] == base:
-            return _number(value), (name.split(".", 1)[1] if "." in name else "")
+        their_base, flavour, their_at = parts(name)
+        if name == metric or (their_base, their_at) == (base, at):
+            return _number(value), flavour
     return None, None
 
 
@@ -69,6 +76,8 @@ def _cell(stat: CellStat | None, metric: dict, paper_row: dict, footnotes: list[
     if stat and stat.n_samples is not None and stat.n_vocab_lines is not None:
         share = f" ({stat.vocab_line_share:.0%})" if stat.vocab_line_share is not None else ""
         rests_on = f"{stat.n_samples:,} samples + {stat.n_vocab_lines:,} vocab lines{share}"
+    if stat and stat.n_labelled is not None:
+        rests_on = f"{stat.n_labelled:,} labelled pairs"
     return {"metric": metric["label"], "paper": "—" if paper is None else f"{paper:g}",
             "other_protocol": f"other protocol: {paper_flavour}" if paper is not None and not same_flavour else "",
             "missing": mean is None, "n": stat.n if stat else 0,
@@ -180,7 +189,9 @@ def _data_note(data: dict) -> str:
     """One readable sentence per distinct data description: what was used, how big, what was dropped."""
     sizes = ", ".join(f"{k} {v:,}" for k, v in (data.get("sizes") or {}).items() if v)
     dropped = sum((data.get("dropped_longer_than_maxlen") or {}).values())
+    pairs = ", ".join(f"{k} {v:,}" for k, v in (data.get("pairs") or {}).items() if v)
     parts = [f"corpus {data.get('name', '?')}: {sizes or 'sizes not recorded'} sentences",
+             f"sentence pairs: {pairs}" if pairs else "",
              f"{dropped:,} longer than {data.get('maxlen')} tokens dropped" if dropped else "",
              f"vocabulary {data['vocab_size']:,} (with 4 specials)" if data.get("vocab_size") else "",
              f"substitute: {data['substitute']}" if data.get("substitute") else "official splits"]

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from arae.data.readers import locate_snli, read_lines_replacing_bad_utf8, read_sentences, read_snli, snli_lm_sentences
+from arae.data.readers import (NLIPair, locate_snli, read_lines_replacing_bad_utf8, read_sentences, read_snli,
+                               snli_lm_sentences)
 from arae.errors import DataError
 from arae.registry import Registry
 
@@ -16,7 +17,8 @@ Sentences = list[list[str]]
 class Corpus:
     """train/valid/test hold every sentence of a split (the vocabulary and the forward LM read these).
     A corpus with styles also keeps each split per style, in `styles` order; `references[k][i]` are the
-    human rewrites of test sentence i of style k, where they exist."""
+    human rewrites of test sentence i of style k, where they exist. A corpus of sentence pairs keeps them
+    per split in `pairs` (never length-filtered: a classifier is tested on every pair)."""
 
     name: str
     train: Sentences
@@ -26,6 +28,7 @@ class Corpus:
     styles: tuple[str, ...] = ()
     by_style: dict[str, list[Sentences]] = field(default_factory=dict)  # split -> one list per style
     references: list[list[list[str]]] | None = None
+    pairs: dict[str, list[NLIPair]] = field(default_factory=dict)  # split -> labelled pairs, e.g. "pool", "test"
 
 
 CorpusBuilder = Callable[..., Corpus]
@@ -236,3 +239,31 @@ def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_
                "validation (reverse PPL is scored on it): lines 5, 15, 25, ... of <style>.txt"]
     return _styled("style_dir", styles, {"train": train, "valid": valid, "test": test}, files,
                    maxlen, lowercase, filters, None, str(folder))
+
+
+@CORPORA.register("snli_pairs")
+def build_snli_pairs(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Corpus:
+    """SNLI for semi-supervised classification (paper.md section 2.5): a pool of labelled pairs, of which a
+    benchmark reveals a fraction of the labels, and the pool's sentences as unlabelled text.
+
+    Official: pool = SNLI train (550k pairs), valid = SNLI dev (model selection), test = SNLI test.
+    Without the train split (as offline): pool = SNLI dev, no validation pairs, test = SNLI test, and
+    description["substitute"] says so. `train` holds the pool's premises (consecutive duplicates dropped)
+    and hypotheses of at most `maxlen` tokens, for pretraining; the pairs themselves are never filtered."""
+    data_dir = Path(data_dir)
+    has_train = locate_snli(data_dir, "train") is not None
+    pool = read_snli(data_dir, "train" if has_train else "dev", lowercase)
+    valid = read_snli(data_dir, "dev", lowercase) if has_train else []
+    test = read_snli(data_dir, "test", lowercase)
+    splits = {"train": snli_lm_sentences(pool), "valid": [], "test": snli_lm_sentences(test)}
+    files = {"train": list(pool.files), "valid": list(valid.files) if valid else [], "test": list(test.files)}
+    filters = ["pairs without a gold label dropped", "pretraining sentences: the pool's premises (consecutive "
+               "duplicates dropped) and hypotheses", "pairs are not length-filtered"]
+    substitute = None if has_train else (
+        f"SNLI train (550k pairs) not found in {data_dir}; the labelled pool is SNLI dev ({len(pool):,} pairs, "
+        f"{len(splits['train']):,} sentences for pretraining before the length filter), no validation pairs, "
+        f"evaluated on SNLI test ({len(test):,} pairs)")
+    corpus = _finish("snli_pairs", splits, files, maxlen, lowercase, filters, substitute)
+    corpus.pairs = {"pool": list(pool), "valid": list(valid), "test": list(test)}
+    corpus.description["pairs"] = {split: len(p) for split, p in corpus.pairs.items()}
+    return corpus

@@ -52,6 +52,9 @@ class ARAE(Method):
                                                m["z_size"], dev)
         return losses
 
+    def sentence_encoder(self):
+        return self.ae
+
     def diagnostics(self, step: int, batcher: Batcher) -> dict[str, float]:
         """Code spread of this step's batch; generator norm and unique decodes of a fixed noise sample."""
         n, z_size = self.cfg["train"]["diag_samples"], self.cfg["model"]["z_size"]

@@ -1,8 +1,10 @@
 """What the runner needs from a model: build from (vocab, config), train one step, and produce the
-outputs a benchmark asks for: `samples` (generation), `transfers` (style transfer), `encodings`."""
+outputs a benchmark asks for: `samples` (generation), `transfers` (style transfer), a classifier of
+sentence pairs learnt from a few labels (semi-supervised classification)."""
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -61,6 +63,19 @@ class Method:
     def transfer(self, sentences: list[list[str]], source: int, target: int) -> list[list[str]]:
         """`sentences` of style `source` rewritten in style `target` (greedy, deterministic)."""
         raise OutputNotAvailable(f"{type(self).__name__} cannot transfer between styles")
+
+    def sentence_encoder(self) -> nn.Module:
+        """The model whose `encode(src, lengths)` gives a sentence's code (arae.models.seq2seq.Seq2Seq)."""
+        raise OutputNotAvailable(f"{type(self).__name__} has no sentence encoder")
+
+    def fit_pair_classifier(self, train: list, valid: list, classifier_cfg: dict, seed: int,
+                            report: Callable[[str], None]) -> Callable[[list], list[str]]:
+        """A classifier of sentence pairs (arae.data.readers.NLIPair) learnt from the labelled pairs `train`
+        on a copy of this method's encoder, so that every call starts from the same trained weights.
+        Returns predict(pairs) -> labels."""
+        from arae.models.pair_classifier import fit_pair_classifier
+        encoder = copy.deepcopy(self.sentence_encoder())
+        return fit_pair_classifier(encoder, self.vocab, train, valid, classifier_cfg, seed, self.device, report)
 
     def _in_batches(self, sentences: list[list[str]], batch_size: int, decode) -> list[list[str]]:
         """Run `decode(batch) -> (B, T) ids` over sentences in input order, and turn ids into words."""

@@ -1,0 +1,82 @@
+"""The `semisup` task: pretrain (or not) an encoder on the pool's sentences, then, for each label fraction,
+learn a sentence-pair classifier from that fraction of the pool's labelled pairs and label every test pair.
+
+The labelled pairs of a fraction depend on the seed index alone, not on the row, so every row of a seed
+learns from the same pairs; the fractions are nested (a smaller fraction's pairs are part of a larger's).
+Predictions are written per fraction (`predictions/<fraction>.txt`, one label per test pair), so a run
+resumes fraction by fraction, and the encoder is trained once per run and copied for each fraction."""
+from __future__ import annotations
+
+import random
+import time
+
+import torch
+
+from arae.data.readers import NLIPair
+from arae.errors import DataError
+from arae.io import atomic_write_json, atomic_write_text, read_json
+from arae.runner import TASKS, RunPlan, build_method, compute_metrics, eval_context, log, train_or_reuse
+from arae.seeding import derive_seed
+
+
+def labelled_subsets(pairs: list[NLIPair], fractions: list[float], seed: int) -> dict[float, list[int]]:
+    """Indices of the labelled pairs of each fraction: per label, one seeded shuffle of that label's pairs,
+    of which each fraction takes the first round(fraction x count) (stratified, and nested)."""
+    by_label: dict[str, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        by_label.setdefault(pair.label, []).append(i)
+    rng = random.Random(seed)
+    for label in sorted(by_label):
+        rng.shuffle(by_label[label])
+    return {f: sorted(i for label in sorted(by_label) for i in by_label[label][:round(f * len(by_label[label]))])
+            for f in fractions}
+
+
+def fractions_of(plan: RunPlan) -> list[float]:
+    """The label fractions the benchmark's metrics are measured at."""
+    return sorted({m.params["fraction"] for m in plan.spec.metrics if "fraction" in m.params}, reverse=True)
+
+
+@TASKS.register("semisup")
+def semisup_task(plan: RunPlan, corpus, device: torch.device) -> dict:
+    if not corpus.pairs.get("pool"):
+        raise DataError(corpus.description["files"].get("train", ["?"])[0],
+                        f"semi-supervised classification needs labelled sentence pairs; corpus {corpus.name} has none")
+    cfg = plan.config
+    vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
+    timing = train_or_reuse(plan, method, batcher)
+    pool, split_seed = corpus.pairs["pool"], derive_seed(plan.spec.base_seed, plan.spec.name, "labelled", plan.seed_index)
+    chosen = labelled_subsets(pool, fractions_of(plan), split_seed)
+    predictions, timing["classifier_seconds"] = _predictions(plan, method, corpus, chosen)
+    ctx = eval_context(plan, corpus, vocab, {"predictions": predictions}, corpus.test)
+    metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
+    labelled = {str(f): {"pairs": len(idx), "of_pool": len(pool), "labelled_split_seed": split_seed}
+                for f, idx in chosen.items()}
+    return {"metrics": metrics, "labelled": labelled,
+            "data": {**corpus.description, "vocab_size": len(vocab),
+                     "model_selection": "best validation epoch" if corpus.pairs.get("valid") else "last epoch"},
+            "timing": timing}
+
+
+def _predictions(plan: RunPlan, method, corpus, chosen: dict[float, list[int]]) -> tuple[dict, float]:
+    """fraction -> (predicted labels of the test pairs, number of labelled pairs); a resumed run reads back
+    each fraction whose file is complete."""
+    folder, test = plan.dir / "predictions", corpus.pairs["test"]
+    meta_path = folder / "meta.json"
+    seconds = read_json(meta_path)["seconds"] if meta_path.exists() else {}
+    out = {}
+    for fraction, indices in chosen.items():
+        path, name = folder / f"{fraction}.txt", str(fraction)
+        labels = path.read_text(encoding="utf-8").split("\n")[:-1] if path.exists() else []
+        if len(labels) != len(test) or name not in seconds:
+            began = time.perf_counter()
+            tag = f"{fraction:.2%} labels ({len(indices):,} pairs)"
+            predict = method.fit_pair_classifier([corpus.pairs["pool"][i] for i in indices], corpus.pairs["valid"],
+                                                 plan.config["classifier"], derive_seed(plan.seed, "classifier", name),
+                                                 lambda message: log(plan, f"{tag}: {message}"))
+            labels = predict(test)
+            atomic_write_text(path, "".join(label + "\n" for label in labels))
+            seconds[name] = round(time.perf_counter() - began, 3)
+            atomic_write_json(meta_path, {"n": len(labels), "seconds": seconds})
+        out[fraction] = (labels, len(indices))
+    return out, round(sum(seconds.values()), 3)

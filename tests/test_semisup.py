@@ -1,0 +1,145 @@
+"""Semi-supervised SNLI: the seeded stratified label split, the pair features, the classifier, the accuracy
+metric, and one pretrained encoder serving every label fraction (end to end on the offline SNLI files)."""
+import json
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+import baselines  # noqa: F401
+import benchmarks  # noqa: F401
+from arae.cli import main as run_all
+from arae.data import build_corpus
+from arae.data.readers import NLIPair
+from arae.data.vocab import Vocab
+from arae.errors import MetricNotComputable
+from arae.metrics import METRICS, EvalContext
+from arae.models.pair_classifier import fit_pair_classifier, pair_features
+from arae.models.seq2seq import Seq2Seq
+from arae.semisup import labelled_subsets
+from benchmarks.snli_semisup import FRACTIONS
+from reports.render import paper_number
+
+
+@pytest.fixture(scope="module")
+def snli(shared):
+    return build_corpus("snli_pairs", shared, maxlen=15)
+
+
+def test_the_offline_pool_is_snli_dev_and_the_evaluation_snli_test(snli):
+    assert (len(snli.pairs["pool"]), len(snli.pairs["test"]), len(snli.pairs["valid"])) == (9842, 9824, 0)
+    assert "pool is SNLI dev" in snli.description["substitute"]
+    assert len(snli.train) == 11519  # the pool's sentences of at most 15 tokens, for pretraining
+
+
+def test_labelled_pairs_are_seeded_stratified_nested_and_never_in_the_test_set(snli):
+    pool, test = snli.pairs["pool"], snli.pairs["test"]
+    first, again, other = (labelled_subsets(pool, list(FRACTIONS), seed) for seed in (7, 7, 8))
+    assert first == again and first != other
+    counts = Counter(p.label for p in pool)
+    for fraction in FRACTIONS:
+        chosen = [pool[i] for i in first[fraction]]
+        assert Counter(p.label for p in chosen) == {label: round(fraction * n) for label, n in counts.items()}
+        assert len(set(first[fraction])) == len(first[fraction])
+    assert [len(first[f]) for f in FRACTIONS] == [2185, 1063, 517]
+    assert set(first[0.0525]) <= set(first[0.108]) <= set(first[0.222])  # nested
+    test_pairs = {(tuple(p.premise), tuple(p.hypothesis)) for p in test}
+    assert not any((tuple(pool[i].premise), tuple(pool[i].hypothesis)) in test_pairs for i in first[0.222])
+
+
+def test_pair_features_are_u_v_absolute_difference_and_product():
+    u, v = torch.tensor([[1.0, -2.0]]), torch.tensor([[3.0, 0.5]])
+    assert pair_features(u, v).tolist() == [[1.0, -2.0, 3.0, 0.5, 2.0, 2.5, 3.0, -1.0]]
+    swapped = pair_features(v, u)
+    assert torch.equal(swapped[:, 4:], pair_features(u, v)[:, 4:])  # the symmetric half ignores the order
+
+
+def _pairs(n: int) -> list[NLIPair]:
+    """A separable toy task: the hypothesis repeats the premise (entailment), negates it, or changes it."""
+    out = []
+    for i in range(n):
+        premise = ["a", ["dog", "cat", "man"][i % 3], "is", ["running", "sleeping"][i % 2]]
+        kind = i % 3
+        hypothesis = premise if kind == 0 else premise[:2] + ["is", "not"] + premise[3:] if kind == 1 else ["nobody"]
+        out.append(NLIPair(premise, hypothesis, ["entailment", "contradiction", "neutral"][kind]))
+    return out
+
+
+def test_the_pair_classifier_learns_is_deterministic_and_leaves_its_encoder_copy_alone():
+    pairs = _pairs(90)
+    vocab = Vocab.build([w for p in pairs for w in (p.premise, p.hypothesis)], 100)
+    cfg = {"hidden": 16, "finetune": True, "epochs": 30, "batch_size": 16, "lr": 1e-2, "clip": 5.0, "eval_batch": 32}
+    torch.manual_seed(0)
+    encoder = Seq2Seq(len(vocab), 8, 16)
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    predict = fit_pair_classifier(encoder, vocab, pairs, [], cfg, seed=3, device=torch.device("cpu"), report=print)
+    accuracy = sum(a == p.label for a, p in zip(predict(pairs), pairs)) / len(pairs)
+    assert accuracy > 0.9
+    assert not torch.equal(encoder.state_dict()["encoder.weight_hh_l0"], before["encoder.weight_hh_l0"])  # fine-tuned
+    encoder.load_state_dict(before)
+    again = fit_pair_classifier(encoder, vocab, pairs, [], cfg, seed=3, device=torch.device("cpu"), report=print)
+    assert again(pairs) == predict(pairs)
+    encoder.load_state_dict(before)
+    frozen = fit_pair_classifier(encoder, vocab, pairs, [], cfg | {"finetune": False, "epochs": 1}, seed=3,
+                                 device=torch.device("cpu"), report=print)
+    assert frozen(pairs[:3]) and all(torch.equal(v, before[k]) for k, v in encoder.state_dict().items())
+
+
+def test_accuracy_metric_counts_correct_labels_and_names_its_labelled_pairs():
+    test = [NLIPair(["a"], ["b"], label) for label in ("entailment", "neutral", "contradiction", "entailment")]
+    ctx = EvalContext(outputs={"predictions": {0.5: (["entailment", "neutral", "neutral", "neutral"], 42)}},
+                      train_text=[], eval_text=[], vocab_words=[], workdir=None, params={"fraction": 0.5},
+                      corpus=SimpleNamespace(pairs={"test": test}))
+    value = METRICS.get("nli_acc")(ctx)
+    assert value.value == 0.5 and value.details["n_labelled"] == 42
+    assert value.details["accuracy_per_gold_label"] == {"contradiction": 0.0, "entailment": 0.5, "neutral": 1.0}
+    ctx.params = {"fraction": 0.25}
+    with pytest.raises(MetricNotComputable, match="no predictions for label fraction 0.25"):
+        METRICS.get("nli_acc")(ctx)
+
+
+def test_paper_numbers_match_only_at_the_same_fraction():
+    row = {"nli_acc@0.222": 0.659, "nli_acc@0.108": 0.625, "nli_acc@0.0525": 0.579}
+    assert paper_number(row, "nli_acc@0.0525") == (0.579, "")
+    assert paper_number(row, "nli_acc@0.108") == (0.625, "")
+    assert paper_number({"reverse_ppl.rnnlm": 82.2}, "reverse_ppl.kenlm5") == (82.2, "rnnlm")
+
+
+def test_one_pretrained_encoder_serves_every_fraction_end_to_end(shared, tmp_path, monkeypatch):
+    """The AE is trained once per run; each fraction's classifier starts from exactly its trained weights
+    (not from a previous fraction's fine-tuned copy); a lost predictions file is redone without retraining."""
+    import arae.models.pair_classifier as pc
+    starts, real_fit = [], pc.fit_pair_classifier
+
+    def recording_fit(encoder, vocab, train, *rest):
+        starts.append((len(train), {k: v.clone() for k, v in encoder.state_dict().items()}))
+        return real_fit(encoder, vocab, train, *rest)
+    monkeypatch.setattr(pc, "fit_pair_classifier", recording_fit)
+    out = tmp_path / "runs"
+    args = ["-b", "snli_semisup", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
+            "-r", "majority", "-r", "ae", "--set", "train.steps=20", "--set", "classifier.epochs=1"]
+    assert run_all(args) == 0
+    assert [n for n, _ in starts] == [2185, 1063, 517]  # the ae row; the majority row fits no network
+    run = next(out.glob("snli_semisup/ae/seed0-*"))
+    trained = torch.load(run / "checkpoint.pt", weights_only=False)["method"]["nets"]["ae"]
+    for _, state in starts:
+        assert all(torch.equal(state[k], trained[k]) for k in trained)
+    result = json.loads((run / "result.json").read_text())
+    assert result["labelled"]["0.222"]["pairs"] == 2185 and result["data"]["model_selection"] == "last epoch"
+    assert result["metrics"]["nli_acc@0.0525"]["details"]["n_labelled"] == 517
+    majority = json.loads(next(out.glob("snli_semisup/majority/seed0-*/result.json")).read_text())
+    assert majority["metrics"]["nli_acc@0.222"]["value"] == pytest.approx(3368 / 9824)  # entailment, SNLI test
+    assert len((run / "scalars.jsonl").read_text().splitlines()) == 1  # trained once: one log line at step 20
+
+    (run / "predictions" / "0.108.txt").unlink()
+    for name in ("result.json", "status.json"):
+        (run / name).unlink()
+    for path in (run / "metrics").glob("*"):
+        path.unlink()
+    starts.clear()
+    assert run_all(args) == 0
+    assert [n for n, _ in starts] == [1063]
+    assert len((run / "scalars.jsonl").read_text().splitlines()) == 1
+    summary = (out / "report" / "summary.md").read_text()
+    assert "2,185 labelled pairs" in summary and "Semi-supervised AE" in summary
