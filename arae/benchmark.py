@@ -110,7 +110,8 @@ class BenchmarkSpec:
                          for r in self.rows_for(preset)],
                 "metrics": [{"name": metric_names[m.key], **asdict(m)} for m in self.metrics],
                 "paper": {} if user_corpus else self.paper,
-                "claims": [asdict(c) for c in self.claims], "targets": [asdict(t) for t in self.targets],
+                "claims": [{**asdict(c), "metric": metric_names.get(c.metric, c.metric)} for c in self.claims],
+                "targets": [{**asdict(t), "metric": metric_names.get(t.metric, t.metric)} for t in self.targets],
                 "task": self.task, "notes": list(self.notes), "preset_note": p.note,
                 "tradeoffs": [[metric_names.get(x, x), metric_names.get(y, y)] for x, y in self.tradeoffs]}
 

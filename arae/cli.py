@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run_all.py", description=__doc__,
         epilog="Examples:\n  python run_all.py --preset smoke\n"
                "  python run_all.py -b snli_generation --preset small --seeds 3 --out runs/small\n"
-               "  python run_all.py -b 'snli_*' --set train.steps=500 --set data=~/my_corpus\n"
+               "  python run_all.py -b snli_generation --set train.steps=500 --set data=~/my_corpus\n"
                "  python run_all.py --report-only --out runs/small\n"
                "  python -m arae score yelp --outputs neg2pos.txt pos2neg.txt   (score any system's transfers)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value for every selected run, e.g. train.steps=200; "
                         "data=PATH trains on your own folder: train.txt/valid.txt/test.txt for generation, "
-                        "one <style>.txt per style for yelp_transfer")
+                        "one <style>.txt per style for yelp_transfer, SNLI's layout (s1/s2/labels.{dev,test}, or "
+                        "snli_1.0_*.jsonl) for snli_semisup")
     p.add_argument("--force", action="store_true", help="re-run runs that are finished or have checkpoints")
     p.add_argument("--report-only", action="store_true", help="only rebuild summary.csv and the report from the records")
     p.add_argument("--readme", type=Path, metavar="FILE",

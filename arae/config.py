@@ -66,7 +66,7 @@ def apply_overrides(cfg: dict, overrides: list[str], user_corpus: str = "text_di
     for text in overrides:
         key, value = parse_override(text)
         if key == "data":
-            cfg["data"].update(corpus=user_corpus, path=str(Path(value).expanduser()))
+            cfg["data"].update(corpus=user_corpus, path=str(Path(value).expanduser()), user_folder=True)
             continue
         node, parts = cfg, key.split(".")
         for depth, part in enumerate(parts):

@@ -36,7 +36,7 @@ from arae.results import own_wall_seconds
 from arae.seeding import derive_seed, seed_everything
 from arae.training.loop import train
 
-RESULT_FILES = ("checkpoint.pt", "scalars.jsonl", "samples", "metrics", "metrics_work", "result.json", "error.log")
+RESULT_FILES = ("checkpoint.pt", "scalars.jsonl", "samples", "predictions", "metrics", "metrics_work", "result.json", "error.log")
 
 
 @dataclass
@@ -143,8 +143,10 @@ class RunLock:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple) -> tuple[Corpus, str]:
+def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple, user_folder: bool) -> tuple[Corpus, str]:
     corpus = build_corpus(name, path or data_dir, **dict(options))
+    if user_folder:  # a folder given as --set data=PATH is the user's own: no paper numbers apply
+        corpus.description["user_corpus"] = corpus.description.get("user_corpus") or str(path)
     maxlen = dict(options)["maxlen"]
     for split in ("train", "test"):
         if not getattr(corpus, split):
@@ -160,7 +162,7 @@ def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple) -> 
     return corpus, digest.hexdigest()
 
 
-CORPUS_OPTIONS_NOT_FOR_READING = ("corpus", "path", "vocab_size")
+CORPUS_OPTIONS_NOT_FOR_READING = ("corpus", "path", "vocab_size", "user_folder")
 
 
 def load_corpus(cfg: dict, data_dir: Path) -> tuple[Corpus, str]:
@@ -168,7 +170,7 @@ def load_corpus(cfg: dict, data_dir: Path) -> tuple[Corpus, str]:
     the corpus name, its path and the vocabulary size goes to the corpus builder (maxlen, lowercase, ...)."""
     d = cfg["data"]
     options = tuple(sorted((k, v) for k, v in d.items() if k not in CORPUS_OPTIONS_NOT_FOR_READING))
-    return _load_corpus(d["corpus"], d["path"], str(data_dir), options)
+    return _load_corpus(d["corpus"], d["path"], str(data_dir), options, bool(d.get("user_folder")))
 
 
 def _clear(run_dir: Path) -> None:

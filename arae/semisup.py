@@ -40,13 +40,13 @@ def fractions_of(plan: RunPlan) -> list[float]:
 @TASKS.register("semisup")
 def semisup_task(plan: RunPlan, corpus, device: torch.device) -> dict:
     if not corpus.pairs.get("pool"):
-        raise DataError(corpus.description["files"].get("train", ["?"])[0],
+        raise DataError(_pool_file(corpus),
                         f"semi-supervised classification needs labelled sentence pairs; corpus {corpus.name} has none")
-    cfg = plan.config
-    vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
-    timing = train_or_reuse(plan, method, batcher)
     pool, split_seed = corpus.pairs["pool"], derive_seed(plan.spec.base_seed, plan.spec.name, "labelled", plan.seed_index)
     chosen = labelled_subsets(pool, fractions_of(plan), split_seed)
+    _check_every_label_is_labelled(corpus, chosen)
+    vocab, batcher, method = build_method(plan.config, plan.row.model, corpus.train, plan.seed, device)
+    timing = train_or_reuse(plan, method, batcher)
     predictions, timing["classifier_seconds"] = _predictions(plan, method, corpus, chosen)
     ctx = eval_context(plan, corpus, vocab, {"predictions": predictions}, corpus.test)
     metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
@@ -56,6 +56,21 @@ def semisup_task(plan: RunPlan, corpus, device: torch.device) -> dict:
             "data": {**corpus.description, "vocab_size": len(vocab),
                      "model_selection": "best validation epoch" if corpus.pairs.get("valid") else "last epoch"},
             "timing": timing}
+
+
+def _pool_file(corpus) -> str:
+    return (corpus.description["files"].get("train") or ["?"])[0]
+
+
+def _check_every_label_is_labelled(corpus, chosen: dict[float, list[int]]) -> None:
+    """A fraction too small to keep a pair of every label the pool has cannot train a classifier of them."""
+    pool = corpus.pairs["pool"]
+    labels = sorted({p.label for p in pool})
+    for fraction, indices in chosen.items():
+        have = {pool[i].label for i in indices}
+        if missing := [label for label in labels if label not in have]:
+            raise DataError(_pool_file(corpus), f"{fraction:.2%} of the {len(pool):,} labelled pairs keeps no "
+                                                f"{', '.join(missing)} pair; a larger pool is needed")
 
 
 def _predictions(plan: RunPlan, method, corpus, chosen: dict[float, list[int]]) -> tuple[dict, float]:
@@ -76,6 +91,8 @@ def _predictions(plan: RunPlan, method, corpus, chosen: dict[float, list[int]]) 
                                                  lambda message: log(plan, f"{tag}: {message}"))
             labels = predict(test)
             atomic_write_text(path, "".join(label + "\n" for label in labels))
+            for stale in (plan.dir / "metrics").glob(f"*@{fraction}.json"):  # scored on the old predictions
+                stale.unlink()
             seconds[name] = round(time.perf_counter() - began, 3)
             atomic_write_json(meta_path, {"n": len(labels), "seconds": seconds})
         out[fraction] = (labels, len(indices))

@@ -9,6 +9,9 @@ the paper leaves open is ours, written here and in the README with its reason.
   labelled or not, as the paper's 715k / 655k sentences are the whole training set's. The ARAE row keeps
   sentences of at most 15 tokens (the paper's 655k "of length < 15", the official SNLI maxlen); the AE
   row keeps all (the paper's 715k), which `data.maxlen` 100 does (the longest SNLI sentence is 82 tokens).
+  Each row's vocabulary is the most frequent words of its own pretraining sentences, as in the official
+  code, so the AE row also knows the words that occur only in longer sentences (the result records
+  each vocabulary's size).
 - Classifier: [u, v, |u - v|, u * v] of the two unit-norm codes into an MLP with one hidden layer
   (InferSent's choice), Adam, the encoder fine-tuned (`classifier.finetune`): the supervised row trains
   its encoder on the labels, and Dai & Le (2015), whose AE the paper names as its baseline, fine-tune
@@ -65,6 +68,8 @@ SPEC = BenchmarkSpec(
     name="snli_semisup",
     version=1,
     task="semisup",
+    user_corpus="snli_pairs",
+    title_on_user_data="Semi-supervised classification of sentence pairs on {corpus}",
     title="Semi-supervised SNLI: test accuracy from a fraction of the labelled pairs",
     paper_ref="[ICLR] Table 5 (left); paper.md sections 1.4 and 2.5",
     rows=(
@@ -81,8 +86,7 @@ SPEC = BenchmarkSpec(
     metrics=tuple(_accuracy(f) for f in FRACTIONS),
     paper={"supervised": _paper(0.659, 0.625, 0.579), "ae": _paper(0.685, 0.646, 0.599),
            "arae": _paper(0.709, 0.668, 0.625)},
-    claims=_claims("ARAE > AE", "arae", "ae") + _claims("AE > supervised", "ae", "supervised")
-    + _claims("supervised > majority class (not a paper claim: above chance)", "supervised", "majority"),
+    claims=_claims("ARAE > AE", "arae", "ae") + _claims("AE > supervised", "ae", "supervised"),
     notes=(
         "The paper's fractions are of SNLI train (550k pairs: 120k / 59k / 28k labelled, the rest unlabelled); "
         "offline, the pool is SNLI dev (9,842 pairs), so the same fractions are 2,185 / 1,063 / 517 pairs. "

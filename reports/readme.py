@@ -32,7 +32,7 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
         for m in metrics:
             value, flavour = paper_number(spec.get("paper", {}).get(row["name"], {}), m["name"])
             if value is not None:
-                paper_cells.append(f"{m['label']}: {value:g} ({flavour})")
+                paper_cells.append(f"{m['label']}: {value:g}" + (f" ({flavour})" if flavour else ""))
         mine = [r for r in runs if r.row == row["name"]]
         seeds = sum(r.state == "done" for r in mine)
         shown = []
@@ -47,6 +47,7 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
             text = fmt(c.mean) + (f" ± {fmt(c.ci95)}" if c.ci95 is not None else "")
             extra = [f"OOV {c.oov_rate_mean:.1%}"] if c.oov_rate_mean is not None else []
             extra += [f"fallback in seed {', '.join(map(str, c.fallback_seeds))}"] if c.fallback_seeds else []
+            extra += [f"{c.n_labelled:,} labelled pairs"] if c.n_labelled is not None else []
             shown.append(text + (f" ({'; '.join(extra)})" if extra else "") + (f" n={c.n}" if c.n != seeds else ""))
         reused = any((r.result or {}).get("timing", {}).get("training_reused_from") for r in mine)
         rows.append({"label": row["label"] + (" (training reused)" if reused else ""),

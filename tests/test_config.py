@@ -11,7 +11,7 @@ BASE = {"data": {"corpus": "snli_lm", "path": None, "maxlen": 15},
 def test_typed_overrides_and_data_shorthand():
     cfg = apply_overrides(BASE, ["train.steps=200", "train.lr_ae=0.5", "train.flag=true", "data=/x/corpus"])
     assert cfg["train"] == {"steps": 200, "lr_ae": 0.5, "amp": "none", "flag": True}
-    assert cfg["data"]["corpus"] == "text_dir" and cfg["data"]["path"] == "/x/corpus"
+    assert cfg["data"]["corpus"] == "text_dir" and cfg["data"]["path"] == "/x/corpus" and cfg["data"]["user_folder"]
     assert BASE["train"]["steps"] == 10  # the preset itself is untouched
 
 

@@ -109,13 +109,13 @@ def test_paper_numbers_match_only_at_the_same_fraction():
 def test_one_pretrained_encoder_serves_every_fraction_end_to_end(shared, tmp_path, monkeypatch):
     """The AE is trained once per run; each fraction's classifier starts from exactly its trained weights
     (not from a previous fraction's fine-tuned copy); a lost predictions file is redone without retraining."""
-    import arae.models.pair_classifier as pc
-    starts, real_fit = [], pc.fit_pair_classifier
+    import arae.models.method
+    starts, real_fit = [], arae.models.method.fit_pair_classifier
 
     def recording_fit(encoder, vocab, train, *rest):
         starts.append((len(train), {k: v.clone() for k, v in encoder.state_dict().items()}))
         return real_fit(encoder, vocab, train, *rest)
-    monkeypatch.setattr(pc, "fit_pair_classifier", recording_fit)
+    monkeypatch.setattr(arae.models.method, "fit_pair_classifier", recording_fit)
     out = tmp_path / "runs"
     args = ["-b", "snli_semisup", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
             "-r", "majority", "-r", "ae", "--set", "train.steps=20", "--set", "classifier.epochs=1"]
@@ -143,3 +143,30 @@ def test_one_pretrained_encoder_serves_every_fraction_end_to_end(shared, tmp_pat
     assert len((run / "scalars.jsonl").read_text().splitlines()) == 1
     summary = (out / "report" / "summary.md").read_text()
     assert "2,185 labelled pairs" in summary and "Semi-supervised AE" in summary
+
+
+def _snli_folder(folder, n_per_label: int):
+    """A user's own pairs in SNLI's SentEval layout: dev is the pool, test the evaluation."""
+    folder.mkdir()
+    for split, n in (("dev", n_per_label), ("test", 3)):
+        pairs = _pairs(3 * n)
+        (folder / f"s1.{split}").write_text("".join(" ".join(p.premise) + "\n" for p in pairs))
+        (folder / f"s2.{split}").write_text("".join(" ".join(p.hypothesis) + "\n" for p in pairs))
+        (folder / f"labels.{split}").write_text("".join(p.label + "\n" for p in pairs))
+    return folder
+
+
+def test_a_users_own_pairs_run_without_paper_numbers_and_a_too_small_pool_is_named(tmp_path):
+    out = tmp_path / "runs"
+    args = ["-b", "snli_semisup", "--preset", "smoke", "--out", str(out), "-r", "majority", "-r", "supervised",
+            "--set", "classifier.epochs=1"]
+    assert run_all([*args, "--set", f"data={_snli_folder(tmp_path / 'mine', 40)}"]) == 0
+    spec = json.loads((out / "snli_semisup" / "benchmark.json").read_text())
+    assert spec["paper"] == {} and spec["title"].startswith("Semi-supervised classification of sentence pairs on")
+    result = json.loads(next(out.glob("snli_semisup/supervised/seed0-*/result.json")).read_text())
+    assert result["labelled"]["0.0525"]["pairs"] == 6  # round(0.0525 x 40) per label
+
+    assert run_all([*args, "--set", f"data={_snli_folder(tmp_path / 'tiny', 2)}"]) == 1
+    failed = [json.loads(p.read_text()) for p in out.glob("snli_semisup/*/seed0-*/status.json")]
+    errors = [s["error"] for s in failed if s["state"] == "failed"]
+    assert errors and all("tiny/s1.dev" in e and "keeps no" in e for e in errors)

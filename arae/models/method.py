@@ -12,6 +12,7 @@ from torch import nn
 from arae.data.batching import Batcher, collate
 from arae.data.vocab import Vocab
 from arae.errors import SuiteError
+from arae.models.pair_classifier import fit_pair_classifier
 
 
 class OutputNotAvailable(SuiteError):
@@ -73,7 +74,6 @@ class Method:
         """A classifier of sentence pairs (arae.data.readers.NLIPair) learnt from the labelled pairs `train`
         on a copy of this method's encoder, so that every call starts from the same trained weights.
         Returns predict(pairs) -> labels."""
-        from arae.models.pair_classifier import fit_pair_classifier
         encoder = copy.deepcopy(self.sentence_encoder())
         return fit_pair_classifier(encoder, self.vocab, train, valid, classifier_cfg, seed, self.device, report)
 
