@@ -12,6 +12,8 @@ PAPER_CONFIG = {
               "anneal_every": 100, "log_every": 200, "checkpoint_every": 2000, "amp": "none",
               "batching": "official", "diag_samples": 200},
     "eval": {"n_samples": 100000, "sample_batch": 1000, "ngram_order": 5, "ae_fit_codes": 10000, "n_preview": 10},
+    # the VAE row's own settings (baselines/vae.py): not in the ARAE code, chosen after Bowman et al. 2016
+    "vae": {"lr": 1e-3, "clip": 5.0, "word_dropout": 0.25, "kl_anneal": 0.5},
 }
 
 SMALL_CONFIG = deep_merge(PAPER_CONFIG, {
@@ -41,6 +43,10 @@ SPEC = BenchmarkSpec(
         Row("ae", "AE samples", "ae", note="plain AE; codes from a Gaussian fitted to training codes, "
                                          "projected onto the unit sphere, greedy decoding"),
         Row("arae", "ARAE-GAN samples", "arae", note="generator codes from z ~ N(0, I), greedy decoding"),
+        Row("vae", "VAE samples", "vae", shows=("vae.word_dropout", "vae.kl_anneal"),
+            note="Bowman et al. 2016 (baselines/vae.py): Gaussian posterior, logistic KL annealing, word dropout, "
+                 "ARAE's decoder; codes z ~ N(0, I) from the prior, greedy decoding. Its KL and active units are "
+                 "in its training curves: a VAE that ignores its code has both near 0"),
         Row("arae_gauss", "ARAE codes, fitted Gaussian", "arae_gauss", seed_row="arae",
             note="the arae row's own trained model (same seed and training, reused, not retrained), sampled "
                  "like the AE row: codes from a Gaussian fitted to its training codes. Against ae it shows "

@@ -34,6 +34,7 @@ PAPER_CONFIG = deep_merge(SNLI_GENERATION, {
 })
 for key in ("n_samples", "ae_fit_codes", "n_preview"):  # generation settings, unused here
     del PAPER_CONFIG["eval"][key]
+del PAPER_CONFIG["vae"]
 
 SMALL_CONFIG = deep_merge(PAPER_CONFIG, {
     "model": {"emsize": 128, "nhidden": 128, "z_size": 32, "arch_g": "128-128", "arch_d": "128-128"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from statistics import fmean
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -112,8 +113,8 @@ def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], me
             "other_protocol": any(c.get("other_protocol") for r in body for c in r["cells"])}
 
 
-def _curves(runs: list[RunRecord], label: str) -> str:
-    """Every logged scalar of the row's done seeds as a matplotlib figure (a data: URL), or ""."""
+def _logged(runs: list[RunRecord]) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """Every logged scalar of the given runs: {scalar: {"seed k": [(step, value)]}}."""
     series: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for run in sorted(runs, key=lambda r: r.seed_index or 0):
         try:
@@ -126,7 +127,13 @@ def _curves(runs: list[RunRecord], label: str) -> str:
                 if key not in ("step", "seconds") and _number(value) is not None:
                     series.setdefault(key, {}).setdefault(f"seed {run.seed_index}", []).append(
                         (i if step is None else step, float(value)))
-    return curves_png(series, label) if series else ""
+    return series
+
+
+def _last_logged(series: dict[str, dict[str, list[tuple[float, float]]]]) -> str:
+    """Each scalar's last logged value, averaged over seeds: where training ended (e.g. a VAE's KL)."""
+    return ", ".join(f"{key} {fmt(fmean(points[-1][1] for points in by_seed.values()))}"
+                     for key, by_seed in sorted(series.items()))
 
 
 def _measured_curves(runs: list[RunRecord], label: str) -> str:
@@ -223,7 +230,9 @@ def _row_details(row: dict, runs: list[RunRecord]) -> dict:
                 "seed 0 recorded no samples" if seed0 else "there is no seed 0 run")
     reused = sorted({t["training_reused_from"].split("/")[1] for t in timing if t.get("training_reused_from")})
     trained_here = [r for r, t in zip(done, timing) if not t.get("training_reused_from")]  # no duplicate curves
-    return {**row, "n_done": len(done), "curves": _curves(trained_here, row["label"]),
+    logged = _logged(trained_here)
+    return {**row, "n_done": len(done), "curves": curves_png(logged, row["label"]) if logged else "",
+            "last_logged": _last_logged(logged),
             "measured": _measured_curves(done, row["label"]),
             **{k: fmt(v) for k, v in timing_means(done).items()},
             "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
