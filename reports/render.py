@@ -180,7 +180,8 @@ def _transfer_examples(rows: list[dict], runs: list[RunRecord]) -> list[dict]:
     directions: dict[str, dict[int, dict]] = {}
     for row in rows:
         seed0 = next((r for r in runs if r.row == row["name"] and r.seed_index == 0 and r.state == "done"), None)
-        preview = (seed0.result or {}).get("transfers_preview") if seed0 else None
+        preview = ((seed0.result or {}).get("transfers_preview") or (seed0.result or {}).get("examples_preview")
+                   if seed0 else None)
         for direction, items in (preview or {}).items():
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and "index" in item:
@@ -278,7 +279,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
     counted = main_runs if groups else current
     preset = spec.get("preset", groups[0][1] if groups else None)
     return {
-        "name": name, "title": spec.get("title", name), "paper_ref": spec.get("paper_ref", ""),
+        "name": name, "title": spec.get("title", name), "paper_ref": spec.get("paper_ref", ""), "task": spec.get("task"),
         "has_paper": bool(spec.get("paper")),
         "version": spec.get("version"), "preset": preset, "load_error": spec.get("load_error"),
         "preset_note": _comparability(spec, preset),

@@ -35,6 +35,9 @@ def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, shared)
             assert all(math.isfinite(float(v)) for v in losses.values()), (plan.name, losses)
         if spec.task == "transfer":
             outputs = method.transfer(styles[0][:3], 0, 1)
+        elif spec.task == "word_swap":
+            outputs = method.reconstruct(sentences[:3], 8)
+            assert len(method.reconstruction_nll(sentences[:3], sentences[:3], 8)) == 3
         elif spec.task == "semisup":
             pairs = [NLIPair(sentences[i], sentences[i + 1], NLI_LABELS[i % 3]) for i in range(12)]
             predict = method.fit_pair_classifier(pairs, pairs[:3], cfg["classifier"] | {"epochs": 1}, 0, print)

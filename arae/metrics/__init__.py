@@ -1,7 +1,7 @@
 """Metrics; importing this package fills METRICS with every flavour the suite can compute."""
 from __future__ import annotations
 
-from arae.metrics import classification, diversity, ngram_lm, transfer
+from arae.metrics import classification, diversity, ngram_lm, robustness, transfer
 from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order, needs_lmplz
 
 __all__ = ["METRICS", "EvalContext", "MetricValue", "flavoured_name"]
@@ -34,3 +34,4 @@ METRICS.add("ref_bleu.sacrebleu", transfer.reference_bleu)
 METRICS.add("distinct_transfers", transfer.distinct_transfers)
 METRICS.add("copied_source", transfer.copied_source)
 METRICS.add("nli_acc", classification.nli_accuracy)
+METRICS.add("swap_nll", robustness.swap_nll)

@@ -77,6 +77,26 @@ class Method:
         encoder = copy.deepcopy(self.sentence_encoder())
         return fit_pair_classifier(encoder, self.vocab, train, valid, classifier_cfg, seed, self.device, report)
 
+    @torch.inference_mode()
+    def reconstruction_nll(self, sources: list[list[str]], targets: list[list[str]], batch_size: int) -> list[float]:
+        """NLL of each target sentence decoded from the noise-free code of its source (same lengths)."""
+        encoder, out = self.sentence_encoder(), []
+        encoder.eval()
+        for start in range(0, len(sources), batch_size):
+            src = collate([self.vocab.encode(s) for s in sources[start:start + batch_size]]).to(self.device)
+            tgt = collate([self.vocab.encode(s) for s in targets[start:start + batch_size]]).to(self.device)
+            out += encoder.sentence_nll(src.src, tgt.src, tgt.tgt, tgt.lengths).tolist()
+        return out
+
+    def reconstruct(self, sentences: list[list[str]], batch_size: int) -> list[list[str]]:
+        """Greedy decoding of each sentence's noise-free code."""
+        encoder, maxlen = self.sentence_encoder(), self.cfg["data"]["maxlen"]
+
+        def decode(batch) -> torch.Tensor:
+            with torch.inference_mode():
+                return encoder.generate(encoder.encode(batch.src, batch.lengths), maxlen)
+        return self._in_batches(sentences, batch_size, decode)
+
     def _in_batches(self, sentences: list[list[str]], batch_size: int, decode) -> list[list[str]]:
         """Run `decode(batch) -> (B, T) ids` over sentences in input order, and turn ids into words."""
         self.eval()

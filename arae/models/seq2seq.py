@@ -54,6 +54,16 @@ class Seq2Seq(nn.Module):
         h = packed_lstm(self.decoders[decoder], layout, self.dec_embeddings[decoder], layout.pack(src), extra=code)
         return F.cross_entropy(self.linear(h), layout.pack(tgt))
 
+    def sentence_nll(self, noised: torch.Tensor, original_src: torch.Tensor, original_tgt: torch.Tensor,
+                     lengths: torch.Tensor) -> torch.Tensor:
+        """(B,) NLL of each original sentence (summed over its tokens, <eos> included) decoded from the
+        noise-free code of its noised version, which has the same length (word swaps keep it)."""
+        layout = PackedLayout.of(lengths, noised.size(1), noised.device)
+        code = self.encode(noised, lengths, layout=layout)
+        h = packed_lstm(self.decoders[0], layout, self.dec_embeddings[0], layout.pack(original_src), extra=code)
+        token_nll = F.cross_entropy(self.linear(h), layout.pack(original_tgt), reduction="none")
+        return torch.zeros(len(lengths), device=h.device).index_add_(0, layout.seq, token_nll)
+
     def generate(self, code: torch.Tensor, maxlen: int, decoder: int = 0) -> torch.Tensor:
         """Greedy token ids (B, <=maxlen), as the paper decodes, padded after <eos>."""
         lstm, embed = self.decoders[decoder], self.dec_embeddings[decoder]

@@ -1,0 +1,58 @@
+"""Word-swap robustness: the corruption, the per-sentence NLL, and the benchmark end to end."""
+import json
+import random
+
+import pytest
+import torch
+
+import baselines  # noqa: F401
+import benchmarks  # noqa: F401
+from arae.cli import main as run_all
+from arae.data.batching import collate
+from arae.models.seq2seq import Seq2Seq
+from arae.robustness import swap_words, swapped
+
+
+def test_k_swaps_permute_the_words_and_are_seeded():
+    sentence = "a man is playing a guitar on stage .".split()
+    assert swap_words(sentence, 0, random.Random(1)) == sentence
+    assert swap_words(["hello"], 3, random.Random(1)) == ["hello"]
+    for k in range(1, 5):
+        out = swap_words(sentence, k, random.Random(k))
+        assert sorted(out) == sorted(sentence) and len(out) == len(sentence)
+    one = swap_words(sentence, 1, random.Random(7))
+    assert sum(a != b for a, b in zip(one, sentence)) in (0, 2)  # one exchange (or two equal words)
+    sentences = [sentence, sentence[::-1]]
+    assert swapped(sentences, 3, 5) == swapped(sentences, 3, 5) != swapped(sentences, 3, 6)
+
+
+def test_sentence_nll_sums_the_reconstruction_loss_per_sentence():
+    torch.manual_seed(0)
+    ae = Seq2Seq(30, 8, 16).eval()
+    batch = collate([[5, 6, 7], [8, 9], [10, 11, 12, 13]])
+    with torch.no_grad():
+        per_sentence = ae.sentence_nll(batch.src, batch.src, batch.tgt, batch.lengths)
+        mean_token = ae.reconstruction_loss(batch.src, batch.tgt, batch.lengths, noise=False)
+    assert per_sentence.shape == (3,)
+    assert float(per_sentence.sum() / batch.lengths.sum()) == pytest.approx(float(mean_token), rel=1e-5)
+    noised = collate([[7, 6, 5], [9, 8], [10, 12, 11, 13]])
+    with torch.no_grad():
+        other = ae.sentence_nll(noised.src, batch.src, batch.tgt, batch.lengths)
+    assert not torch.allclose(other, per_sentence)  # the code comes from the corrupted sentence
+
+
+def test_word_swap_benchmark_end_to_end(shared, tmp_path):
+    out = tmp_path / "runs"
+    assert run_all(["-b", "word_swap_robustness", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
+                    "--set", "train.steps=10", "--set", "eval.swap_sentences=200"]) == 0
+    results = {p.parent.parent.name: json.loads(p.read_text())
+               for p in out.glob("word_swap_robustness/*/seed0-*/result.json")}
+    assert set(results) == {"ae", "arae"}
+    for result in results.values():
+        assert all(result["metrics"][f"swap_nll@{k}"]["value"] > 0 for k in range(5))
+        assert result["n_sentences"] == 200 and len(result["examples_preview"]["k = 2"]) == 5
+    # both rows read the same corrupted sentences
+    assert [e["source"] for e in results["ae"]["examples_preview"]["k = 3"]] == \
+        [e["source"] for e in results["arae"]["examples_preview"]["k = 3"]]
+    html = (out / "report" / "word_swap_robustness.html").read_text()
+    assert "Outputs (seed 0, fixed test sentences)" in html and "original:" in html
