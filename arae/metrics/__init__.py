@@ -1,7 +1,7 @@
 """Metrics; importing this package fills METRICS with every flavour the suite can compute."""
 from __future__ import annotations
 
-from arae.metrics import classification, diversity, ngram_lm, robustness, transfer
+from arae.metrics import classification, diversity, interpolation, ngram_lm, robustness, transfer
 from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order, needs_lmplz
 
 __all__ = ["METRICS", "EvalContext", "MetricValue", "flavoured_name"]
@@ -35,3 +35,4 @@ METRICS.add("distinct_transfers", transfer.distinct_transfers)
 METRICS.add("copied_source", transfer.copied_source)
 METRICS.add("nli_acc", classification.nli_accuracy)
 METRICS.add("swap_nll", robustness.swap_nll)
+METRICS.add("path_excess", interpolation.path_excess)

@@ -63,6 +63,10 @@ class ARAE(Method):
         return {"code_spread": code_spread(self.ae, batcher.batch(step).to(self.device)),
                 **generator_diagnostics(self.ae, self.gen, fixed_z, self.cfg["data"]["maxlen"])}
 
+    def decode_noise(self, z: torch.Tensor, batch_size: int) -> list[list[str]]:
+        rows, maxlen = iter(z.split(batch_size)), self.cfg["data"]["maxlen"]
+        return self._decode_batches(len(z), batch_size, lambda b: self.ae.generate(self.gen(next(rows)), maxlen))
+
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         """Greedy decoding of generator codes from z ~ N(0, I), as the paper and the official code do."""
         m, e = self.cfg["model"], self.cfg["eval"]

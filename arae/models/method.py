@@ -88,6 +88,25 @@ class Method:
             out += encoder.sentence_nll(src.src, tgt.src, tgt.tgt, tgt.lengths).tolist()
         return out
 
+    @torch.inference_mode()
+    def encode_sentences(self, sentences: list[list[str]], batch_size: int) -> torch.Tensor:
+        """(N, H) noise-free codes, in input order."""
+        encoder, out = self.sentence_encoder(), []
+        encoder.eval()
+        for start in range(0, len(sentences), batch_size):
+            batch = collate([self.vocab.encode(s) for s in sentences[start:start + batch_size]]).to(self.device)
+            out.append(encoder.encode(batch.src, batch.lengths))
+        return torch.cat(out)
+
+    def decode_codes(self, codes: torch.Tensor, batch_size: int) -> list[list[str]]:
+        """Greedy decoding of the given codes with the encoder's decoder."""
+        encoder, maxlen, rows = self.sentence_encoder(), self.cfg["data"]["maxlen"], iter(codes.split(batch_size))
+        return self._decode_batches(len(codes), batch_size, lambda b: encoder.generate(next(rows), maxlen))
+
+    def decode_noise(self, z: torch.Tensor, batch_size: int) -> list[list[str]]:
+        """Greedy decoding of the codes a generator makes of the noise vectors `z`."""
+        raise OutputNotAvailable(f"{type(self).__name__} has no generator of codes from noise")
+
     def reconstruct(self, sentences: list[list[str]], batch_size: int) -> list[list[str]]:
         """Greedy decoding of each sentence's noise-free code."""
         encoder, maxlen = self.sentence_encoder(), self.cfg["data"]["maxlen"]
