@@ -38,6 +38,11 @@ def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, shared)
         elif spec.task == "word_swap":
             outputs = method.reconstruct(sentences[:3], 8)
             assert len(method.reconstruction_nll(sentences[:3], sentences[:3], 8)) == 3
+        elif spec.task == "interpolation":
+            if cfg["eval"]["interpolate"] == "noise":
+                outputs = method.decode_noise(torch.randn(3, cfg["model"]["z_size"]), 8)
+            else:
+                outputs = method.decode_codes(method.encode_sentences(sentences[:3], 8), 8)
         elif spec.task == "semisup":
             pairs = [NLIPair(sentences[i], sentences[i + 1], NLI_LABELS[i % 3]) for i in range(12)]
             predict = method.fit_pair_classifier(pairs, pairs[:3], cfg["classifier"] | {"epochs": 1}, 0, print)

@@ -139,7 +139,8 @@ def test_the_command_is_recorded_with_the_benchmark(tmp_path, tiny_text_dir):
 def test_list_names_each_benchmark(capsys):
     assert main(["--list"]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert [line.split("\t")[0] for line in listed] == ["perf", "snli_generation", "snli_semisup", "yelp_transfer"]
+    assert [line.split("\t")[0] for line in listed] == ["interpolation_smoothness", "perf", "snli_generation",
+                                                            "snli_semisup", "word_swap_robustness", "yelp_transfer"]
 
 
 def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared, capsys):
