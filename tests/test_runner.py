@@ -28,7 +28,7 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     out = tmp_path / "runs"
     assert _run(out, tiny_text_dir) == 0
     metrics = _metrics(out)
-    assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real"]
+    assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real", "vae"]
     for row in metrics.values():
         for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"):
             assert row[name]["value"] is not None and math.isfinite(row[name]["value"]), row[name]
@@ -39,7 +39,7 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     assert result["data"]["name"] == "text_dir" and run["preset"] == "smoke" and run["config"]["train"]["steps"] == 6
     assert read_json(run_dir / "env.json")["torch"] == torch.__version__
     csv = (out / "summary.csv").read_text().splitlines()
-    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 5 * 3
+    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 6 * 3
     assert (out / "report" / "index.html").exists() and "Reverse PPL" in (out / "report" / "summary.md").read_text()
 
     # work done once: one forward LM for all five rows; arae_gauss reuses the arae row's training
@@ -103,7 +103,7 @@ def test_diverging_run_is_marked_failed_and_reported(tmp_path, tiny_text_dir, mo
     assert _run(out, tiny_text_dir) == 1
     status = read_json(next(out.glob("snli_generation/arae/seed0-*")) / "status.json")
     assert status["state"] == "failed" and "diverged at step 2" in status["error"] and "loss_ae" in status["error"]
-    assert sorted(_metrics(out)) == ["ae", "lm", "real"]
+    assert sorted(_metrics(out)) == ["ae", "lm", "real", "vae"]
     assert "diverged" in (out / "report" / "summary.md").read_text()
 
 
@@ -150,7 +150,7 @@ def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared, capsys
     first_line = capsys.readouterr().err.splitlines()[0]  # the substitute is named before any work
     assert first_line.startswith("data: SNLI train (550k pairs) not found") and "see README" in first_line
     metrics = _metrics(out)
-    assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real"]
+    assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real", "vae"]
     assert all(m[name]["value"] > 1 for m in metrics.values() for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"))
     data = read_json(next(out.glob("snli_generation/real/seed0-*/result.json")))["data"]
     assert data["sizes"]["train"] == 11519 and "SNLI dev" in data["substitute"]
