@@ -4,17 +4,13 @@ for how smooth each path is (`path_excess`, defined in arae/metrics/interpolatio
 models and their training are snli_generation's presets."""
 from arae import interpolation  # noqa: F401  (registers the interpolation task)
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset, Row
-from arae.config import deep_merge
 from benchmarks.snli_generation import PAPER_CONFIG as GENERATION, SMALL_CONFIG as GENERATION_SMALL
-from benchmarks.snli_generation import SMOKE_CONFIG as GENERATION_SMOKE
+from benchmarks.snli_generation import SMOKE_CONFIG as GENERATION_SMOKE, without_sampling
 
 
 def _config(generation: dict, n_paths: int) -> dict:
-    cfg = deep_merge(generation, {"eval": {"interpolate": "codes", "interpolation_steps": 5, "n_paths": n_paths}})
-    for key in ("n_samples", "ae_fit_codes", "n_preview"):  # sampling settings, unused here
-        del cfg["eval"][key]
-    del cfg["vae"]
-    return cfg
+    return without_sampling(generation, {"eval": {"interpolate": "codes", "interpolation_steps": 5,
+                                                  "n_paths": n_paths}})
 
 
 NOISE = {"eval": {"interpolate": "noise"}}

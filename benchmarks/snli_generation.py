@@ -16,6 +16,18 @@ PAPER_CONFIG = {
     "vae": {"lr": 1e-3, "clip": 5.0, "word_dropout": 0.25, "kl_anneal": 0.5},
 }
 
+
+
+def without_sampling(cfg: dict, patch: dict) -> dict:
+    """A generation config for a benchmark that trains the same models but does not sample: the sampling
+    settings and the VAE row's section removed, `patch` merged in."""
+    cfg = deep_merge(cfg, patch)
+    for key in ("n_samples", "ae_fit_codes", "n_preview"):
+        del cfg["eval"][key]
+    del cfg["vae"]
+    return cfg
+
+
 SMALL_CONFIG = deep_merge(PAPER_CONFIG, {
     "model": {"emsize": 128, "nhidden": 128, "z_size": 32, "arch_g": "128-128", "arch_d": "128-128"},
     "train": {"steps": 2000, "epochs": 0, "log_every": 100, "checkpoint_every": 500},

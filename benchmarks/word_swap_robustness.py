@@ -8,20 +8,15 @@ the details. How the paper drew its swaps is not documented: see arae/robustness
 """
 from arae import robustness  # noqa: F401  (registers the word_swap task)
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset, Row
-from arae.config import deep_merge
 from benchmarks.snli_generation import PAPER_CONFIG as GENERATION, SMALL_CONFIG as GENERATION_SMALL
-from benchmarks.snli_generation import SMOKE_CONFIG as GENERATION_SMOKE
+from benchmarks.snli_generation import SMOKE_CONFIG as GENERATION_SMOKE, without_sampling
 
 SWAPS = (0, 1, 2, 3, 4)
 PAPER = {"ae": (1.06, 4.51, 6.61, 9.14, 9.97), "arae": (2.19, 4.07, 5.39, 6.86, 7.47)}
 
 
 def _config(generation: dict, swap_sentences: int) -> dict:
-    cfg = deep_merge(generation, {"eval": {"swap_sentences": swap_sentences}})
-    for key in ("n_samples", "ae_fit_codes", "n_preview"):  # sampling settings, unused here
-        del cfg["eval"][key]
-    del cfg["vae"]
-    return cfg
+    return without_sampling(generation, {"eval": {"swap_sentences": swap_sentences}})
 
 
 SPEC = BenchmarkSpec(

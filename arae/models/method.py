@@ -109,12 +109,7 @@ class Method:
 
     def reconstruct(self, sentences: list[list[str]], batch_size: int) -> list[list[str]]:
         """Greedy decoding of each sentence's noise-free code."""
-        encoder, maxlen = self.sentence_encoder(), self.cfg["data"]["maxlen"]
-
-        def decode(batch) -> torch.Tensor:
-            with torch.inference_mode():
-                return encoder.generate(encoder.encode(batch.src, batch.lengths), maxlen)
-        return self._in_batches(sentences, batch_size, decode)
+        return self.decode_codes(self.encode_sentences(sentences, batch_size), batch_size)
 
     def _in_batches(self, sentences: list[list[str]], batch_size: int, decode) -> list[list[str]]:
         """Run `decode(batch) -> (B, T) ids` over sentences in input order, and turn ids into words."""
