@@ -96,11 +96,15 @@ class BenchmarkSpec:
 
     def record(self, preset: str, metric_names: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
         """The spec as data for the report (benchmark.json): the report never imports specs.
-        `metric_names` maps each metric's key to the flavoured name its results are recorded under; `data` is the
+        `metric_names` maps each metric the runs compute (its key) to the flavoured name its results are recorded
+        under (a metric not selected is left out); `data` is the
         corpus description. On a user's own corpus there are no paper numbers and the title names the corpus;
         a preset is comparable to the paper only on the paper's own (not substitute) data."""
         p = self.presets[preset]
         user_corpus = data.get("user_corpus")
+
+        def measured(metric: str) -> bool:  # by key or by flavoured name
+            return metric in metric_names or metric in metric_names.values()
         comparable = p.comparable_to_paper and not user_corpus and not data.get("substitute")
         return {"name": self.name, "version": self.version, "paper_ref": self.paper_ref, "preset": preset,
                 "title": self.title_on_user_data.format(corpus=user_corpus) if user_corpus else self.title,
@@ -108,12 +112,15 @@ class BenchmarkSpec:
                 "rows": [{"name": r.name, "label": r.label, "model": r.model, "note": r.note,
                           "metrics": [metric_names.get(m, m) for m in r.metrics], "shows": list(r.shows)}
                          for r in self.rows_for(preset)],
-                "metrics": [{"name": metric_names[m.key], **asdict(m)} for m in self.metrics],
+                "metrics": [{"name": metric_names[m.key], **asdict(m)} for m in self.metrics if m.key in metric_names],
                 "paper": {} if user_corpus else self.paper,
-                "claims": [{**asdict(c), "metric": metric_names.get(c.metric, c.metric)} for c in self.claims],
-                "targets": [{**asdict(t), "metric": metric_names.get(t.metric, t.metric)} for t in self.targets],
+                "claims": [{**asdict(c), "metric": metric_names.get(c.metric, c.metric)} for c in self.claims
+                           if measured(c.metric)],
+                "targets": [{**asdict(t), "metric": metric_names.get(t.metric, t.metric)} for t in self.targets
+                            if measured(t.metric)],
                 "task": self.task, "notes": list(self.notes), "preset_note": p.note,
-                "tradeoffs": [[metric_names.get(x, x), metric_names.get(y, y)] for x, y in self.tradeoffs]}
+                "tradeoffs": [[metric_names.get(x, x), metric_names.get(y, y)] for x, y in self.tradeoffs
+                              if measured(x) and measured(y)]}
 
 
 BENCHMARKS: Registry[BenchmarkSpec] = Registry("benchmark")

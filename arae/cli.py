@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="benchmark name or glob, repeatable (default: all)")
     p.add_argument("-r", "--row", action="append", metavar="ROW",
                    help="only these rows of the selected benchmarks, repeatable (default: all rows)")
+    p.add_argument("-m", "--metric", action="append", metavar="NAME",
+                   help="only the metrics of the selected benchmarks matching NAME (a glob, e.g. '*.rnnlm' or "
+                        "reverse_ppl.kenlm), repeatable (default: all). A different selection is a different run "
+                        "(it reuses the trained models)")
     p.add_argument("--preset", choices=PRESETS, default="smoke",
                    help="smoke: CPU minutes, plumbing check; small: CPU-sized, meaningful; paper: the paper's "
                         "data and settings, for a GPU (default: smoke)")
@@ -124,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     specs, device = select(args.benchmark), resolve_device(args.device)
     if any(spec.needs_lmplz for spec in specs):
         find_lmplz()  # say so now, not after hours of training
-    plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, data_dir, args.row)
+    plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, data_dir, args.row, args.metric)
     substitutes = set()
     for spec in specs:
         first = next(p for p in plans if p.spec is spec)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import fnmatch
 import functools
 import hashlib
 import shutil
@@ -51,6 +52,7 @@ class RunPlan:
     hash: str
     train_key: str                  # what decides the trained weights; equal keys train identically
     dir: Path
+    metrics: tuple                  # the spec's MetricSpecs this run computes (--metric selects; default all)
 
     @property
     def name(self) -> str:
@@ -58,12 +60,12 @@ class RunPlan:
 
     @property
     def metric_params(self) -> dict:
-        return {"order": self.config["eval"]["ngram_order"]}
+        return {"order": self.config["eval"]["ngram_order"], "rnnlm": self.config["eval"].get("rnnlm")}
 
     @property
     def metric_names(self) -> dict[str, str]:
         """Each metric's key in the spec -> the name its result is recorded under."""
-        return {m.key: m.recorded_name(self.metric_params) for m in self.spec.metrics}
+        return {m.key: m.recorded_name(self.metric_params) for m in self.metrics}
 
 
 def select_rows(spec: BenchmarkSpec, preset: str, names: list[str] | None) -> list[Row]:
@@ -76,18 +78,30 @@ def select_rows(spec: BenchmarkSpec, preset: str, names: list[str] | None) -> li
     return [known.get(name) for name in names]
 
 
+def select_metrics(spec: BenchmarkSpec, patterns: list[str] | None) -> tuple:
+    """The spec's metrics whose key matches one of `patterns` (globs, e.g. '*.rnnlm'); all if none given."""
+    if not patterns:
+        return spec.metrics
+    chosen = tuple(m for m in spec.metrics if any(fnmatch.fnmatchcase(m.key, p) for p in patterns))
+    if not chosen:
+        raise ConfigError(f"--metric {' '.join(patterns)}: none of {spec.name}'s metrics match "
+                          f"(it has: {', '.join(m.key for m in spec.metrics)})")
+    return chosen
+
+
 AMP_MODES = ("none", "bf16")
 
 
 def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: Path,
-              overrides: list[str], data_dir: Path, rows: list[str] | None = None) -> list[RunPlan]:
+              overrides: list[str], data_dir: Path, rows: list[str] | None = None,
+              metrics: list[str] | None = None) -> list[RunPlan]:
     """Resolves every run and reads its data (bad data fails here, before any training). The run hash
     covers the code and benchmark versions and a fingerprint of the sentences, so neither a code fix
     nor new data in the same folder ever reuses old results."""
     _load_corpus.cache_clear()  # data is read afresh by every command, then shared by its runs
     plans = []
     for spec in specs:
-        p = spec.presets[preset]
+        p, chosen = spec.presets[preset], select_metrics(spec, metrics)
         for row in select_rows(spec, preset, rows):
             cfg = deep_merge(deep_merge(p.config, p.row_overrides.get(row.name, {})), row.overrides)
             cfg = apply_overrides(cfg, overrides, user_corpus=spec.user_corpus)
@@ -103,9 +117,9 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                                          "config": training_config(cfg), "data": data_fingerprint})
                 key = config_hash({"benchmark": spec.name, "version": spec.version, "code_version": CODE_VERSION,
                                    "row": row.name, "model": row.model, "config": cfg, "seed": seed,
-                                   "data": data_fingerprint, "metrics": [m.key for m in spec.metrics]})
+                                   "data": data_fingerprint, "metrics": [m.key for m in chosen]})
                 plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key, train_key,
-                                     out / spec.name / row.name / f"seed{k}-{key[:8]}"))
+                                     out / spec.name / row.name / f"seed{k}-{key[:8]}", chosen))
     return plans
 
 
@@ -263,6 +277,7 @@ def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, d
 def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab, outputs: dict, eval_text: list[list[str]]) -> EvalContext:
     return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
                        eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words,
+                       valid_text=[" ".join(s) for s in corpus.valid],
                        workdir=plan.dir / "metrics_work", params=plan.metric_params,
                        artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus)
 
@@ -338,7 +353,7 @@ def compute_metrics(plan: RunPlan, ctx: EvalContext) -> tuple[dict, float]:
     """Each metric is stored in its own file as soon as it is computed; finished ones are not recomputed.
     A metric that cannot be computed from these outputs is recorded as missing, with its reason."""
     results, total = {}, 0.0
-    for spec in plan.spec.metrics:
+    for spec in plan.metrics:
         name = spec.recorded_name(plan.metric_params)
         path = plan.dir / "metrics" / f"{name}.json"
         if not path.exists():

@@ -13,7 +13,7 @@ from arae.models.arae import ARAE
 from arae.models.lstm import PackedLayout, packed_lstm
 from arae.models.seq2seq import Seq2Seq
 from arae.training.steps import critic_step, encoder_adversarial_step, generator_step
-from baselines.rnn_lm import LSTMLanguageModel
+from arae.models.lm import LSTMLanguageModel
 
 V, E, H = 40, 12, 16
 

@@ -30,7 +30,7 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     metrics = _metrics(out)
     assert sorted(metrics) == ["ae", "arae", "arae_gauss", "lm", "real", "vae"]
     for row in metrics.values():
-        for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5"):
+        for name in ("reverse_ppl.kenlm5", "forward_ppl.kenlm5", "reverse_ppl.rnnlm", "forward_ppl.rnnlm"):
             assert row[name]["value"] is not None and math.isfinite(row[name]["value"]), row[name]
         assert "oov_rate" in row["reverse_ppl.kenlm5"]["details"]
     run_dir = next(out.glob("snli_generation/arae/seed0-*"))
@@ -39,11 +39,12 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     assert result["data"]["name"] == "text_dir" and run["preset"] == "smoke" and run["config"]["train"]["steps"] == 6
     assert read_json(run_dir / "env.json")["torch"] == torch.__version__
     csv = (out / "summary.csv").read_text().splitlines()
-    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 6 * 3
+    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 6 * 5
     assert (out / "report" / "index.html").exists() and "Reverse PPL" in (out / "report" / "summary.md").read_text()
 
     # work done once: one forward LM for all five rows; arae_gauss reuses the arae row's training
     assert len(list((out / "_artefacts").glob("ngram5-*/kenlm5.arpa"))) == 1
+    assert len(list((out / "_artefacts").glob("rnnlm-*/lm.pt"))) == 1
     assert {m["forward_ppl.kenlm5"]["details"]["lm_artefact"] for m in metrics.values()} == {
         "_artefacts/" + next((out / "_artefacts").glob("ngram5-*")).name}
     gauss_dir = next(out.glob("snli_generation/arae_gauss/seed0-*"))
@@ -127,6 +128,17 @@ def test_python_dash_m_arae_is_run_all(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "arae", "--help"], cwd=REPO, capture_output=True, text=True)
     assert help_text.returncode == 0 and help_text.stdout.startswith("usage: run_all.py")
     assert "--readme FILE" in help_text.stdout
+
+
+def test_a_run_computes_the_selected_metrics_only(tmp_path, tiny_text_dir):
+    out = tmp_path / "runs"
+    assert _run(out, tiny_text_dir, "-r", "arae", "-m", "*.rnnlm") == 0
+    assert sorted(_metrics(out)["arae"]) == ["forward_ppl.rnnlm", "reverse_ppl.rnnlm"]
+    spec = read_json(out / "snli_generation" / "benchmark.json")
+    assert [m["name"] for m in spec["metrics"]] == ["reverse_ppl.rnnlm", "forward_ppl.rnnlm"]
+    summary = (out / "report" / "summary.md").read_text()
+    assert "Reverse PPL (RNN LM)" in summary and "5-gram" not in summary
+    assert main(["-b", "snli_generation", "--out", str(out), "-m", "bleu"]) == 2
 
 
 def test_the_command_is_recorded_with_the_benchmark(tmp_path, tiny_text_dir):

@@ -1,7 +1,7 @@
 """Metrics; importing this package fills METRICS with every flavour the suite can compute."""
 from __future__ import annotations
 
-from arae.metrics import classification, diversity, interpolation, ngram_lm, robustness, transfer
+from arae.metrics import classification, diversity, interpolation, ngram_lm, rnnlm, robustness, transfer
 from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order, needs_lmplz
 
 __all__ = ["METRICS", "EvalContext", "MetricValue", "flavoured_name"]
@@ -20,6 +20,10 @@ def _reverse_ppl_kenlm(ctx: EvalContext) -> MetricValue:
     order = kenlm_order(ctx.params)
     return ngram_lm.reverse_ppl(ctx.generated, ctx.eval_text, order, ctx.workdir / f"reverse_ppl.kenlm{order}",
                                 ctx.vocab_words)
+
+
+METRICS.add("forward_ppl.rnnlm", rnnlm.forward_ppl)
+METRICS.add("reverse_ppl.rnnlm", rnnlm.reverse_ppl)
 
 
 @METRICS.register("unique_fraction")

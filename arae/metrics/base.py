@@ -49,6 +49,7 @@ class EvalContext:
     params: dict[str, Any] = field(default_factory=dict)
     artefacts: Path | None = None
     corpus: Any = None
+    valid_text: list[str] = field(default_factory=list)  # real held-out text for model selection, if any
 
     def output(self, name: str) -> Any:
         if name not in self.outputs:

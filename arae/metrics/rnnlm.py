@@ -1,0 +1,225 @@
+"""RNN-LM forward and reverse perplexity: the paper's own protocol (paper.md sections 2.1-2.2, the
+official lang/preprocess_lm.py + lang/train_rnnlm.py tool).
+
+As the official tool: the vocabulary is the top `max_vocab` words of the LM's training text (for reverse
+PPL, the samples); sentences are batched by equal length; a 1-layer LSTM with dropout on the embeddings and
+before the softmax, uniform init +-0.1, SGD lr 1 without decay, gradient norm clipped at 5, a fixed number of
+epochs, and the epoch with the best validation PPL is kept. PPL = exp(total NLL / predicted tokens), where
+the predicted tokens include </s>.
+
+The two caveats of paper.md section 2.2, decided as the official tool does: words of the scored text that
+are not in the LM's vocabulary become <unk> (an LM trained on samples has rarely, if ever, seen <unk>, so
+scarce samples are penalised), and the generators' own unknown word is the literal <oov>, an ordinary word
+to the LM. The share of <unk> among the scored tokens is in the details as `oov_rate`.
+
+Held-out data: the corpus's validation split selects the epoch and its test split is scored. A corpus
+without a validation split (SNLI: the official preprocessing has none) is split in two: lines 1, 3, 5, ...
+of the test split select the epoch and lines 2, 4, 6, ... are scored.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from arae.artefacts import build_once
+from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab
+from arae.errors import ConfigError, MetricNotComputable
+from arae.metrics.base import EvalContext, MetricValue
+from arae.metrics.ngram_lm import normalise
+from arae.models.lm import LSTMLanguageModel
+
+MAX_TOKENS = 200  # preprocess_lm.py --seqlength: longer sentences are dropped
+
+
+@dataclass(frozen=True)
+class RnnLmSettings:
+    """train_rnnlm.py's defaults; presets may shrink them (eval.rnnlm in a benchmark's config)."""
+    emsize: int = 300
+    nhidden: int = 300
+    dropout: float = 0.2
+    epochs: int = 15
+    lr: float = 1.0
+    clip: float = 5.0
+    batch_size: int = 32
+    max_vocab: int = 70000
+    seed: int = 3435
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "RnnLmSettings":
+        given, known = params.get("rnnlm") or {}, {f.name for f in fields(cls)}
+        if unknown := sorted(set(given) - known):
+            raise ConfigError(f"eval.rnnlm: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        return cls(**given)
+
+
+@dataclass
+class TrainedLm:
+    model: LSTMLanguageModel
+    vocab: Vocab
+    best_epoch: int
+    valid_ppl_by_epoch: list[float]
+    n_train_sentences: int
+
+
+def _tokens(sentences: Sequence[str]) -> list[list[str]]:
+    """Whitespace tokens, specials renamed as for KenLM (<unk> -> <oov>); empty and over-long sentences dropped."""
+    kept = [normalise(s).split() for s in sentences]
+    return [t for t in kept if 0 < len(t) <= MAX_TOKENS]
+
+
+def _batches(encoded: list[list[int]], batch_size: int, rng: np.random.Generator | None) -> list[tuple]:
+    """(src, tgt) tensors of equal-length sentences, as preprocess_lm.py groups them; shuffled if `rng`."""
+    order = np.arange(len(encoded)) if rng is None else rng.permutation(len(encoded))
+    order = order[np.argsort([len(encoded[i]) for i in order], kind="stable")]
+    batches, start = [], 0
+    while start < len(order):
+        length, end = len(encoded[order[start]]), start
+        while end < len(order) and end - start < batch_size and len(encoded[order[end]]) == length:
+            end += 1
+        ids = torch.tensor([encoded[i] for i in order[start:end]])
+        bos, eos = torch.full((len(ids), 1), BOS_ID), torch.full((len(ids), 1), EOS_ID)
+        batches.append((torch.cat([bos, ids], 1), torch.cat([ids, eos], 1)))
+        start = end
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def _total_nll(model, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+    h, _ = model.lstm(model.drop(model.embedding(src)))
+    return F.cross_entropy(model.linear(model.drop(h)).flatten(0, 1), tgt.flatten(), reduction="sum",
+                           ignore_index=PAD_ID)
+
+
+@torch.no_grad()
+def perplexity(lm: TrainedLm, sentences: Sequence[str], batch_size: int = 256) -> dict[str, Any]:
+    """PPL of `sentences` (</s> scored), with how many tokens were scored and how many were <unk>."""
+    encoded = [lm.vocab.encode(t) for t in _tokens(sentences)]
+    if not encoded:
+        raise MetricNotComputable(f"no non-empty sentence to score ({len(sentences)} given)")
+    lm.model.eval()
+    total, n_tokens = 0.0, 0
+    for src, tgt in _batches(encoded, batch_size, None):
+        total += float(_total_nll(lm.model, src, tgt))
+        n_tokens += tgt.numel()
+    n_unk = sum(i == UNK_ID for ids in encoded for i in ids)
+    ppl = math.exp(total / n_tokens) if total / n_tokens < 700 else math.inf
+    if not math.isfinite(ppl):
+        raise MetricNotComputable(f"perplexity is not finite (mean NLL {total / n_tokens:.1f} nats)")
+    return {"ppl": ppl, "n_sentences": len(encoded), "n_words": n_tokens, "n_oov": n_unk,
+            "oov_rate": n_unk / n_tokens}
+
+
+def train_lm(train: Sequence[str], valid: Sequence[str], settings: RnnLmSettings) -> TrainedLm:
+    """An LSTM LM of `train`, its epoch chosen by validation PPL on `valid`; deterministic for its settings
+    (its own seed; the caller's random state is left as it was)."""
+    tokens = _tokens(train)
+    if not tokens:
+        raise MetricNotComputable(f"no non-empty sentence to train the RNN LM on ({len(train)} given)")
+    vocab = Vocab.build(tokens, settings.max_vocab)
+    encoded = [vocab.encode(t) for t in tokens]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(settings.seed)
+        model = LSTMLanguageModel(len(vocab), settings.emsize, settings.nhidden, 1, settings.dropout)
+        optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr)
+        lm, best_state, valid_ppls = TrainedLm(model, vocab, 0, [], len(encoded)), None, []
+        for epoch in range(1, settings.epochs + 1):
+            model.train()
+            for src, tgt in _batches(encoded, settings.batch_size, np.random.default_rng([settings.seed, epoch])):
+                optimizer.zero_grad(set_to_none=True)
+                loss = _total_nll(model, src, tgt) / tgt.numel()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
+                optimizer.step()
+            valid_ppls.append(perplexity(lm, valid)["ppl"])
+            if valid_ppls[-1] == min(valid_ppls):
+                best_state, lm.best_epoch = copy.deepcopy(model.state_dict()), epoch
+    model.load_state_dict(best_state)
+    lm.valid_ppl_by_epoch = valid_ppls
+    return lm
+
+
+def held_out(ctx: EvalContext) -> tuple[list[str], list[str], str]:
+    """(validation sentences, scored sentences, how they were chosen): see the module docstring."""
+    if ctx.valid_text:
+        return ctx.valid_text, ctx.eval_text, "epoch chosen on the validation split, test split scored"
+    if len(ctx.eval_text) < 2:
+        raise MetricNotComputable(f"the corpus has no validation split and only {len(ctx.eval_text)} test "
+                                  f"sentence(s) to split into validation and scored halves")
+    return (ctx.eval_text[0::2], ctx.eval_text[1::2],
+            "no validation split: epoch chosen on test lines 1, 3, 5, ..., lines 2, 4, 6, ... scored")
+
+
+def _protocol(settings: RnnLmSettings) -> str:
+    return (f"1-layer LSTM {settings.emsize}/{settings.nhidden}, dropout {settings.dropout}, SGD lr {settings.lr}, "
+            f"{settings.epochs} epochs, best validation epoch, </s> scored")
+
+
+def _details(lm: TrainedLm, settings: RnnLmSettings, how: str) -> dict[str, Any]:
+    return {"protocol": _protocol(settings), "held_out": how, "settings": asdict(settings),
+            "lm_vocab_size": len(lm.vocab), "n_train_sentences": lm.n_train_sentences, "best_epoch": lm.best_epoch,
+            "valid_ppl_by_epoch": [round(p, 3) for p in lm.valid_ppl_by_epoch]}
+
+
+def _score(lm: TrainedLm, sentences: Sequence[str], details: dict,
+           groups: dict[str, Sequence[str]] | None = None) -> MetricValue:
+    try:
+        scored = perplexity(lm, sentences)
+    except MetricNotComputable as err:
+        return MetricValue.missing(str(err), **details)
+    details.update({k: v for k, v in scored.items() if k != "ppl"})
+    if groups:
+        per = {}
+        for name, group in groups.items():
+            try:
+                per[name] = perplexity(lm, group)["ppl"]
+            except MetricNotComputable:
+                per[name] = None  # a group with no words to score
+        details["per_direction"] = per
+    return MetricValue(scored["ppl"], None, details)
+
+
+def reverse_ppl(ctx: EvalContext) -> MetricValue:
+    """An LM trained on the samples, scored on real held-out text: do the samples cover the data?"""
+    settings = RnnLmSettings.from_params(ctx.params)
+    valid, scored, how = held_out(ctx)
+    details = {"n_samples": len(ctx.generated), "held_out": how}
+    try:
+        lm = train_lm(ctx.generated, valid, settings)
+    except MetricNotComputable as err:
+        return MetricValue.missing(str(err), **details)
+    return _score(lm, scored, {**details, **_details(lm, settings, how)})
+
+
+def forward_ppl(ctx: EvalContext) -> MetricValue:
+    """An LM trained on the real training text (built once per text and settings, shared by every run of the
+    output folder), scored on the samples: are they fluent?"""
+    settings = RnnLmSettings.from_params(ctx.params)
+    valid, _, how = held_out(ctx)
+    key = {"train_sha256": hashlib.sha256("\n".join(ctx.train_text).encode()).hexdigest(),
+           "valid_sha256": hashlib.sha256("\n".join(valid).encode()).hexdigest(), "settings": asdict(settings)}
+
+    def build(folder: Path) -> dict:
+        lm = train_lm(ctx.train_text, valid, settings)
+        torch.save({"state": lm.model.state_dict(), "words": lm.vocab.words}, folder / "lm.pt")
+        return _details(lm, settings, how)
+
+    folder, info = build_once(ctx.artefact_root, "rnnlm", key, build)
+    lm = _load(folder / "lm.pt", settings, info["built"])
+    return _score(lm, ctx.generated, {**info["built"], "lm_artefact": info["artefact"]}, ctx.generated_by_direction)
+
+
+def _load(path: Path, settings: RnnLmSettings, built: dict) -> TrainedLm:
+    saved = torch.load(path, map_location="cpu")
+    vocab = Vocab(saved["words"])
+    model = LSTMLanguageModel(len(vocab), settings.emsize, settings.nhidden, 1, settings.dropout)
+    model.load_state_dict(saved["state"])
+    return TrainedLm(model, vocab, built["best_epoch"], built["valid_ppl_by_epoch"], built["n_train_sentences"])
