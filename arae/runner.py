@@ -31,6 +31,7 @@ from arae.envinfo import environment
 from arae.errors import ConfigError, DataError, MetricNotComputable, SuiteError
 from arae.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 from arae.metrics import METRICS, EvalContext, MetricValue
+from arae.metrics.base import KENLM_DEFAULT_ORDER
 from arae.models import MODELS
 from arae.registry import Registry
 from arae.results import own_wall_seconds
@@ -60,7 +61,8 @@ class RunPlan:
 
     @property
     def metric_params(self) -> dict:
-        return {"order": self.config["eval"]["ngram_order"], "rnnlm": self.config["eval"].get("rnnlm")}
+        e = self.config["eval"]
+        return {"order": e.get("ngram_order", KENLM_DEFAULT_ORDER), "rnnlm": e.get("rnnlm")}
 
     @property
     def metric_names(self) -> dict[str, str]:
@@ -107,7 +109,7 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
             cfg = apply_overrides(cfg, overrides, user_corpus=spec.user_corpus)
             if cfg["train"]["amp"] not in AMP_MODES:
                 raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
-            if cfg["train"]["batching"] not in BATCHINGS:
+            if cfg["train"].get("batching", "official") not in BATCHINGS:
                 raise ConfigError(f"train.batching={cfg['train']['batching']!r}: expected one of {', '.join(BATCHINGS)}")
             trains_as = MODELS.get(row.model).trains_as or row.model
             _, data_fingerprint = load_corpus(cfg, data_dir)
@@ -161,11 +163,11 @@ def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple, use
     corpus = build_corpus(name, path or data_dir, **dict(options))
     if user_folder:  # a folder given as --set data=PATH is the user's own: no paper numbers apply
         corpus.description["user_corpus"] = corpus.description.get("user_corpus") or str(path)
-    maxlen = dict(options)["maxlen"]
     for split in ("train", "test"):
-        if not getattr(corpus, split):
+        if not getattr(corpus, split) and not len(corpus.images.get(split, ((), ()))[0]):
             files = ", ".join(corpus.description["files"].get(split, [])) or str(path or data_dir)
-            raise DataError(files, f"no {split} sentence with at most {maxlen} tokens (data.maxlen)")
+            raise DataError(files, f"no {split} sentence with at most {dict(options).get('maxlen')} tokens (data.maxlen)"
+                            if not corpus.images else f"no {split} image")
     digest = hashlib.sha256()
     for split in (corpus.train, corpus.valid, corpus.test):
         digest.update("\n".join(" ".join(s) for s in split).encode() + b"\0")
@@ -173,6 +175,8 @@ def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple, use
         digest.update(repr((corpus.styles, corpus.description["sizes_per_style"], corpus.references)).encode())
     for split, pairs in sorted(corpus.pairs.items()):  # labelled pairs: their labels decide results too
         digest.update(split.encode() + repr([(p.premise, p.hypothesis, p.label) for p in pairs]).encode())
+    for split, (pixels, labels) in sorted(corpus.images.items()):
+        digest.update(split.encode() + pixels.tobytes() + labels.tobytes())
     return corpus, digest.hexdigest()
 
 
@@ -274,9 +278,9 @@ def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, d
     return vocab, batcher, method
 
 
-def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab, outputs: dict, eval_text: list[list[str]]) -> EvalContext:
+def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab | None, outputs: dict, eval_text: list[list[str]]) -> EvalContext:
     return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
-                       eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words,
+                       eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words if vocab else [],
                        valid_text=[" ".join(s) for s in corpus.valid],
                        workdir=plan.dir / "metrics_work", params=plan.metric_params,
                        artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus)

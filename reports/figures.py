@@ -80,3 +80,18 @@ def tradeoff_png(points: list[dict], x_label: str, y_label: str, title: str) -> 
     ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
     return _data_url(fig)
+
+
+def image_grid_png(grid) -> str:
+    """(rows, columns, 784) binary pixels, tiled as 28 x 28 images with a 2-pixel gap. Returns a data: URL."""
+    import numpy as np
+    grid = np.asarray(grid, dtype=np.float32).reshape(grid.shape[0], grid.shape[1], 28, 28)
+    rows, cols = grid.shape[:2]
+    canvas = np.full((rows * 30 + 2, cols * 30 + 2), 0.5, dtype=np.float32)
+    for r in range(rows):
+        for c in range(cols):
+            canvas[2 + 30 * r: 30 + 30 * r, 2 + 30 * c: 30 + 30 * c] = grid[r, c]
+    fig, ax = plt.subplots(figsize=(cols * 0.42, rows * 0.42))
+    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    return _data_url(fig)

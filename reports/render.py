@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from arae.io import atomic_write_text, read_jsonl
 from arae.results import (MIN_SEEDS, fmt, timing_means, CellStat, RunRecord, check_claims, check_targets, collect_runs,
                           latest_runs, load_benchmark_specs, summarize, write_summary_csv)
-from reports.figures import curves_png, tradeoff_png
+from reports.figures import curves_png, image_grid_png, tradeoff_png
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "cpu", "device",
@@ -198,7 +198,7 @@ def _data_note(data: dict) -> str:
     sizes = ", ".join(f"{k} {v:,}" for k, v in (data.get("sizes") or {}).items() if v)
     dropped = sum((data.get("dropped_longer_than_maxlen") or {}).values())
     pairs = ", ".join(f"{k} {v:,}" for k, v in (data.get("pairs") or {}).items() if v)
-    parts = [f"corpus {data.get('name', '?')}: {sizes or 'sizes not recorded'} sentences",
+    parts = [f"corpus {data.get('name', '?')}: {sizes or 'sizes not recorded'} {data.get('unit', 'sentences')}",
              f"sentence pairs: {pairs}" if pairs else "",
              f"{dropped:,} longer than {data.get('maxlen')} tokens dropped" if dropped else "",
              f"vocabulary {data['vocab_size']:,} (with 4 specials)" if data.get("vocab_size") else "",
@@ -238,7 +238,22 @@ def _row_details(row: dict, runs: list[RunRecord]) -> dict:
             **{k: fmt(v) for k, v in timing_means(done).items()},
             "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
             "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none,
+            "pictures": _pictures(seed0) if seed0 and seed0.state == "done" else [],
             "settings": _settings(row.get("shows") or [], done)}
+
+
+def _pictures(run: RunRecord) -> list[dict]:
+    """The image grids a run saved (result "image_grids": title and .npy file in its folder), drawn."""
+    import numpy as np
+    drawn = []
+    for grid in (run.result or {}).get("image_grids") or []:
+        try:
+            array = np.load(run.run_dir / grid["file"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            drawn.append({"title": str(grid), "png": "", "error": f"cannot read it: {err}"})
+            continue
+        drawn.append({"title": grid["title"], "png": image_grid_png(array), "error": ""})
+    return drawn
 
 
 def _short_of_samples(row: str, runs: list[RunRecord]) -> str:

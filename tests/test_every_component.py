@@ -3,6 +3,7 @@ task reads (samples, transfers, or a pair classifier's labels), on tiny data (th
 a missing key or model fails here, not on a GPU."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,10 +11,24 @@ import baselines  # noqa: F401
 import benchmarks  # noqa: F401
 from arae.benchmark import BENCHMARKS
 from arae.config import deep_merge
+from arae.data.batching import ImageBatcher
+from arae.models import MODELS
 from arae.data.readers import NLI_LABELS, NLIPair
 from arae.metrics import METRICS
 from arae.runner import build_method, plan_runs
 from conftest import TINY_SENTENCES
+
+def _check_image_row(model: str, cfg: dict) -> None:
+    pixels = (np.random.default_rng(0).random((40, 784)) > 0.5).astype(np.uint8)
+    labels = np.arange(40) % 10
+    method, batcher = MODELS.get(model)(None, cfg, torch.device("cpu")), ImageBatcher(pixels, 8, 0)
+    method.prepare({"train": (pixels, labels), "test": (pixels, labels)}, batcher)
+    if method.trains:
+        losses = method.train_step(0, batcher)
+        assert all(math.isfinite(float(v)) for v in losses.values()), (model, losses)
+    samples = method.sample(3, torch.Generator().manual_seed(0))
+    assert samples.shape == (3, 784) and set(samples.unique().tolist()) <= {0, 1}, model
+
 
 CASES = [(b, preset) for b in BENCHMARKS.names() for preset in BENCHMARKS.get(b).presets]
 
@@ -29,6 +44,9 @@ def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, shared)
     for plan in plan_runs([spec], preset, 1, tmp_path, [], data_dir=shared):
         torch.manual_seed(0)
         cfg = deep_merge(plan.config, {"train": {"batch_size": 8}})
+        if spec.task == "images":
+            _check_image_row(plan.row.model, cfg)
+            continue
         _, batcher, method = build_method(cfg, plan.row.model, sentences, 0, torch.device("cpu"), styles=styles)
         if method.trains:
             losses = method.train_step(0, batcher)

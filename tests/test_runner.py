@@ -151,7 +151,7 @@ def test_the_command_is_recorded_with_the_benchmark(tmp_path, tiny_text_dir):
 def test_list_names_each_benchmark(capsys):
     assert main(["--list"]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert [line.split("\t")[0] for line in listed] == ["interpolation_smoothness", "perf", "snli_generation",
+    assert [line.split("\t")[0] for line in listed] == ["bmnist", "interpolation_smoothness", "perf", "snli_generation",
                                                             "snli_semisup", "word_swap_robustness", "yelp_transfer"]
 
 

@@ -1,5 +1,6 @@
 """Data layer: official sources and downloads, raw-format readers, and sentence corpora."""
 from arae.data.corpora import CORPORA, Corpus, build_corpus
+from arae.data import images  # noqa: F401  (registers the mnist corpus)
 from arae.data.readers import (
     NLI_LABELS,
     NLIPair,

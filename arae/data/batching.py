@@ -155,3 +155,26 @@ class StyleBatcher:
         for b in self.styles:
             b.to(device)
         return self
+
+
+class ImageBatcher:
+    """Batches of binarized images drawn with replacement, as bmnist/main.lua's getBatch does; each batch is
+    seeded by (seed, step, draw), so a resumed run draws the same batches."""
+
+    def __init__(self, pixels: np.ndarray, batch_size: int, seed: int):
+        if not len(pixels):
+            raise ValueError("no images to batch")
+        self.pixels, self.batch_size, self.seed = torch.from_numpy(pixels).float(), batch_size, seed
+        self.batches_per_epoch = max(1, len(pixels) // batch_size)
+
+    def to(self, device: torch.device) -> "ImageBatcher":
+        self.pixels = self.pixels.to(device)
+        return self
+
+    def random_batch(self, step: int, draw: int) -> torch.Tensor:
+        """(B, 784) pixels in {0, 1}."""
+        pick = np.random.default_rng([self.seed, step, draw]).integers(len(self.pixels), size=self.batch_size)
+        return self.pixels[torch.from_numpy(pick).to(self.pixels.device)]
+
+    def batch(self, step: int) -> torch.Tensor:
+        return self.random_batch(step, 0)

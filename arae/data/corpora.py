@@ -18,7 +18,8 @@ class Corpus:
     """train/valid/test hold every sentence of a split (the vocabulary and the forward LM read these).
     A corpus with styles also keeps each split per style, in `styles` order; `references[k][i]` are the
     human rewrites of test sentence i of style k, where they exist. A corpus of sentence pairs keeps them
-    per split in `pairs` (never length-filtered: a classifier is tested on every pair)."""
+    per split in `pairs` (never length-filtered: a classifier is tested on every pair); a corpus of images
+    keeps them, with their labels, in `images` (and has no sentences)."""
 
     name: str
     train: Sentences
@@ -29,6 +30,7 @@ class Corpus:
     by_style: dict[str, list[Sentences]] = field(default_factory=dict)  # split -> one list per style
     references: list[list[list[str]]] | None = None
     pairs: dict[str, list[NLIPair]] = field(default_factory=dict)  # split -> labelled pairs, e.g. "pool", "test"
+    images: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # split -> (pixels (N, 784) uint8, labels (N,))
 
 
 CorpusBuilder = Callable[..., Corpus]

@@ -1,7 +1,7 @@
 """Metrics; importing this package fills METRICS with every flavour the suite can compute."""
 from __future__ import annotations
 
-from arae.metrics import classification, diversity, interpolation, ngram_lm, rnnlm, robustness, transfer
+from arae.metrics import classification, digits, diversity, interpolation, ngram_lm, rnnlm, robustness, transfer
 from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order, needs_lmplz
 
 __all__ = ["METRICS", "EvalContext", "MetricValue", "flavoured_name"]
@@ -40,3 +40,7 @@ METRICS.add("copied_source", transfer.copied_source)
 METRICS.add("nli_acc", classification.nli_accuracy)
 METRICS.add("swap_nll", robustness.swap_nll)
 METRICS.add("path_excess", interpolation.path_excess)
+METRICS.add(f"digit_coverage.{digits.CLASSIFIER}", digits.digit_coverage)
+METRICS.add(f"digit_confidence.{digits.CLASSIFIER}", digits.digit_confidence)
+METRICS.add("recon_nll", digits.recon_nll)
+METRICS.add("pixel_error", digits.pixel_error)

@@ -26,16 +26,22 @@ class FittedGaussianSampling:
         for start in range(0, len(pick), e["sample_batch"]):
             b = self.batcher.rows(pick[start:start + e["sample_batch"]]).to(self.device)
             codes.append(self.ae.encode(b.src, b.lengths).float().cpu())
-        codes = torch.cat(codes)
-        cov = torch.cov(codes.T) + 1e-4 * torch.eye(codes.size(1))  # ridge: fewer codes than dimensions
-        return torch.distributions.MultivariateNormal(codes.mean(0), covariance_matrix=cov)
+        return gaussian_of(torch.cat(codes))
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         gauss = self.code_gaussian()
-        chol, mean = gauss.scale_tril.to(generator.device), gauss.loc.to(generator.device)
+        return self._decode_batches(n, self.cfg["eval"]["sample_batch"], lambda b: self.ae.generate(
+            draws_on_sphere(gauss, b, generator).to(self.device), self.cfg["data"]["maxlen"]))
 
-        def make_ids(b: int) -> torch.Tensor:
-            eps = torch.randn(b, mean.numel(), generator=generator, device=generator.device)
-            code = F.normalize(mean + eps @ chol.T, dim=1).to(self.device)
-            return self.ae.generate(code, self.cfg["data"]["maxlen"])
-        return self._decode_batches(n, self.cfg["eval"]["sample_batch"], make_ids)
+
+def gaussian_of(codes: torch.Tensor) -> torch.distributions.MultivariateNormal:
+    """Mean and full covariance of (N, D) codes, with a small ridge (there may be fewer codes than dimensions)."""
+    cov = torch.cov(codes.T) + 1e-4 * torch.eye(codes.size(1))
+    return torch.distributions.MultivariateNormal(codes.mean(0), covariance_matrix=cov)
+
+
+def draws_on_sphere(gauss: torch.distributions.MultivariateNormal, n: int, generator: torch.Generator) -> torch.Tensor:
+    """n draws from `gauss` on the generator's device, each projected onto the unit sphere."""
+    chol, mean = gauss.scale_tril.to(generator.device), gauss.loc.to(generator.device)
+    eps = torch.randn(n, mean.numel(), generator=generator, device=generator.device)
+    return F.normalize(mean + eps @ chol.T, dim=1)

@@ -19,16 +19,21 @@ def _init_official(module: nn.Module) -> None:
             nn.init.zeros_(layer.bias)
 
 
+def bn_relu_mlp(in_size: int, arch: str, out_size: int) -> nn.Sequential:
+    """[Linear, BatchNorm, ReLU]* -> Linear, with PyTorch's default init (the bmnist encoder and decoder)."""
+    layers, width = [], in_size
+    for h in parse_arch(arch):
+        layers += [nn.Linear(width, h), nn.BatchNorm1d(h, eps=1e-5, momentum=0.1), nn.ReLU()]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, out_size))
+
+
 class Generator(nn.Module):
     """z -> [Linear, BatchNorm, ReLU]* -> Linear -> code. No tanh: the official text code has none."""
 
     def __init__(self, z_size: int, out_size: int, arch: str):
         super().__init__()
-        layers, width = [], z_size
-        for h in parse_arch(arch):
-            layers += [nn.Linear(width, h), nn.BatchNorm1d(h, eps=1e-5, momentum=0.1), nn.ReLU()]
-            width = h
-        self.net = nn.Sequential(*layers, nn.Linear(width, out_size))
+        self.net = bn_relu_mlp(z_size, arch, out_size)
         _init_official(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
