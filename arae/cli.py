@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only these rows of the selected benchmarks, repeatable (default: all rows)")
     p.add_argument("-m", "--metric", action="append", metavar="NAME",
                    help="only the metrics of the selected benchmarks matching NAME (a glob, e.g. '*.rnnlm' or "
-                        "reverse_ppl.kenlm), repeatable (default: all). A different selection is a different run "
-                        "(it reuses the trained models)")
+                        "reverse_ppl.kenlm), repeatable (default: all); benchmarks with no such metric are left out. "
+                        "A different selection is a different run: it reuses the trained models, but draws its "
+                        "samples and computes its metrics again")
     p.add_argument("--preset", choices=PRESETS, default="smoke",
                    help="smoke: CPU minutes, plumbing check; small: CPU-sized, meaningful; paper: the paper's "
                         "data and settings, for a GPU (default: smoke)")
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     import benchmarks  # noqa: F401  (registers the benchmark specs)
     from arae.data import download, resolve_data_dir
     from arae.metrics.ngram_lm import find_lmplz
-    from arae.runner import load_corpus, plan_runs
+    from arae.runner import load_corpus, plan_runs, with_metrics
 
     if args.list:
         for name in BENCHMARKS.names():
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     for name in args.download or []:
         download(name, data_dir)
-    specs, device = select(args.benchmark), resolve_device(args.device)
+    specs, device = with_metrics(select(args.benchmark), args.metric), resolve_device(args.device)
     if any(spec.needs_lmplz for spec in specs):
         find_lmplz()  # say so now, not after hours of training
     plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, data_dir, args.row, args.metric)

@@ -84,11 +84,16 @@ def select_metrics(spec: BenchmarkSpec, patterns: list[str] | None) -> tuple:
     """The spec's metrics whose key matches one of `patterns` (globs, e.g. '*.rnnlm'); all if none given."""
     if not patterns:
         return spec.metrics
-    chosen = tuple(m for m in spec.metrics if any(fnmatch.fnmatchcase(m.key, p) for p in patterns))
-    if not chosen:
-        raise ConfigError(f"--metric {' '.join(patterns)}: none of {spec.name}'s metrics match "
-                          f"(it has: {', '.join(m.key for m in spec.metrics)})")
-    return chosen
+    return tuple(m for m in spec.metrics if any(fnmatch.fnmatchcase(m.key, p) for p in patterns))
+
+
+def with_metrics(specs: list[BenchmarkSpec], patterns: list[str] | None) -> list[BenchmarkSpec]:
+    """The benchmarks that have a metric matching `patterns` (all of them when none are given)."""
+    kept = [spec for spec in specs if select_metrics(spec, patterns)]
+    if not kept:
+        known = "; ".join(f"{s.name}: {', '.join(m.key for m in s.metrics)}" for s in specs)
+        raise ConfigError(f"--metric {' '.join(patterns)}: no metric of the selected benchmarks matches ({known})")
+    return kept
 
 
 AMP_MODES = ("none", "bf16")
@@ -278,12 +283,13 @@ def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, d
     return vocab, batcher, method
 
 
-def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab | None, outputs: dict, eval_text: list[list[str]]) -> EvalContext:
+def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab | None, outputs: dict, eval_text: list[list[str]],
+                 device: torch.device | str = "cpu") -> EvalContext:
     return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
                        eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words if vocab else [],
                        valid_text=[" ".join(s) for s in corpus.valid],
                        workdir=plan.dir / "metrics_work", params=plan.metric_params,
-                       artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus)
+                       artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus, device=device)
 
 
 @TASKS.register("generation")
@@ -293,7 +299,7 @@ def generation_task(plan: RunPlan, corpus: Corpus, device: torch.device) -> dict
     vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
     timing = train_or_reuse(plan, method, batcher)
     samples, timing["sample_seconds"] = _samples(plan, method)
-    ctx = eval_context(plan, corpus, vocab, {"samples": samples}, corpus.test)
+    ctx = eval_context(plan, corpus, vocab, {"samples": samples}, corpus.test, device)
     metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
     return {"metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
             "n_samples_requested": cfg["eval"]["n_samples"], "data": {**corpus.description, "vocab_size": len(vocab)},

@@ -25,9 +25,9 @@ from torch import nn
 from arae.data.batching import Batch, Batcher
 from arae.data.vocab import UNK_ID
 from arae.models import MODELS
-from arae.models.arae import build_autoencoder
 from arae.models.lstm import PackedLayout, packed_lstm
 from arae.models.method import Method
+from arae.models.seq2seq import Seq2Seq
 from arae.training.loop import total_steps
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016
@@ -40,17 +40,30 @@ def kl_weight(step: int, steps: int, anneal: float) -> float:
     return 1.0 / (1.0 + math.exp(-10.0 * (step / (anneal * steps) - 0.5)))
 
 
-class SentenceVAE(nn.Module):
+class SentenceVAE(Seq2Seq):
+    """ARAE's autoencoder (embeddings, LSTMs, output layer) with a Gaussian posterior on the encoder's last
+    state. `encode` gives the posterior mean, so the VAE serves wherever a sentence's code is read (word-swap
+    reconstruction, pair classification); its codes are not on the unit sphere."""
+
     def __init__(self, vocab_size: int, m: dict):
-        super().__init__()
-        self.ae = build_autoencoder(vocab_size, m | {"noise_r": 0.0})  # encoder, decoder, output layer
+        super().__init__(vocab_size, m["emsize"], m["nhidden"], m["nlayers"])
         self.to_mean = nn.Linear(m["nhidden"], m["nhidden"])
         self.to_logvar = nn.Linear(m["nhidden"], m["nhidden"])
 
     def posterior(self, src: torch.Tensor, lengths: torch.Tensor, layout: PackedLayout | None = None):
         layout = layout or PackedLayout.of(lengths, src.size(1), src.device)
-        h = layout.last_tokens(packed_lstm(self.ae.encoder, layout, self.ae.enc_embedding, layout.pack(src)))
+        h = layout.last_tokens(packed_lstm(self.encoder, layout, self.enc_embedding, layout.pack(src)))
         return self.to_mean(h), self.to_logvar(h)
+
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        return [*super().encoder_parameters(), *self.to_mean.parameters()]
+
+    def encode(self, src: torch.Tensor, lengths: torch.Tensor, noise: bool = False,
+               layout: PackedLayout | None = None) -> torch.Tensor:
+        """The posterior mean; a VAE has no code noise of its own beyond its posterior (`noise` must be off)."""
+        if noise:
+            raise ValueError("a VAE's code is sampled from its posterior (losses), not noised")
+        return self.posterior(src, lengths, layout)[0]
 
     def losses(self, batch: Batch, word_dropout: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(NLL per sentence, KL per sentence, NLL per token), each a batch mean."""
@@ -63,8 +76,8 @@ class SentenceVAE(nn.Module):
             first[: layout.batch_sizes[0]] = True
             dropped = (torch.rand(words.shape, device=words.device) < word_dropout) & ~first
             words = words.masked_fill(dropped, UNK_ID)
-        h = packed_lstm(self.ae.decoders[0], layout, self.ae.dec_embeddings[0], words, extra=z)
-        nll = F.cross_entropy(self.ae.linear(h), layout.pack(batch.tgt), reduction="sum") / len(batch.lengths)
+        h = packed_lstm(self.decoders[0], layout, self.dec_embeddings[0], words, extra=z)
+        nll = F.cross_entropy(self.linear(h), layout.pack(batch.tgt), reduction="sum") / len(batch.lengths)
         kl = -0.5 * (1 + logvar - mean.pow(2) - logvar.exp()).sum(1).mean()
         return nll, kl, nll * len(batch.lengths) / len(words)
 
@@ -88,6 +101,9 @@ class VAE(Method):
         self.optims["vae"].step()
         return {"nll_per_token": nll_per_token.detach(), "kl": kl.detach(), "kl_weight": torch.tensor(beta)}
 
+    def sentence_encoder(self) -> SentenceVAE:
+        return self.vae
+
     @torch.no_grad()
     def diagnostics(self, step: int, batcher: Batcher) -> dict[str, float]:
         """Active units over the first `diag_samples` training sentences (a fixed set)."""
@@ -103,5 +119,5 @@ class VAE(Method):
 
         def make_ids(b: int) -> torch.Tensor:
             z = torch.randn(b, size, generator=generator, device=generator.device)
-            return self.vae.ae.generate(z, maxlen)
+            return self.vae.generate(z, maxlen)
         return self._decode_batches(n, self.cfg["eval"]["sample_batch"], make_ids)

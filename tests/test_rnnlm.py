@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from arae.data.vocab import BOS_ID, EOS_ID
-from arae.errors import ConfigError
+from arae.errors import ConfigError, MetricNotComputable
 from arae.metrics import METRICS, EvalContext
 from arae.metrics import rnnlm
 from arae.metrics.rnnlm import RnnLmSettings, held_out, perplexity, train_lm
@@ -18,14 +18,12 @@ TINY_LM = RnnLmSettings(emsize=16, nhidden=16, epochs=3, batch_size=8)
 
 def test_batches_hold_equal_lengths_and_predict_the_end_of_sentence():
     encoded = [[5] * n for n in (3, 1, 3, 2, 3, 3, 1)]
-    batches = rnnlm._batches(encoded, 3, None)
+    batches = rnnlm._batches(encoded, 3, seed=0)
     assert sorted(len(s) for src, _ in batches for s in src) == sorted(n + 1 for n in (3, 1, 3, 2, 3, 3, 1))
     for src, tgt in batches:
         assert src.shape == tgt.shape and len(src) <= 3
         assert (src[:, 0] == BOS_ID).all() and (tgt[:, -1] == EOS_ID).all()
         assert torch.equal(src[:, 1:], tgt[:, :-1])
-    shuffled = rnnlm._batches(encoded, 3, __import__("numpy").random.default_rng(0))
-    assert sorted(b[0].numel() for b in shuffled) == sorted(b[0].numel() for b in batches)
 
 
 def test_perplexity_scores_every_word_and_the_end_of_sentence_and_counts_unknown_words():
@@ -92,14 +90,24 @@ def test_forward_ppl_trains_its_lm_once_per_training_text(tmp_path, monkeypatch)
 def test_unknown_settings_fail_clearly():
     with pytest.raises(ConfigError, match="unknown setting.*hidden.*known: batch_size"):
         RnnLmSettings.from_params({"rnnlm": {"hidden": 3}})
+    with pytest.raises(ConfigError, match="at least one epoch"):
+        RnnLmSettings.from_params({"rnnlm": {"epochs": 0}})
+
+
+def test_a_diverging_lm_is_missing_not_a_number():
+    lm_settings = RnnLmSettings(emsize=8, nhidden=8, epochs=2, lr=1e6, clip=1e9)
+    with pytest.raises(MetricNotComputable, match="not finite after any of its 2 epochs"):
+        train_lm(_corpus(100), _corpus(20, seed=1), lm_settings)
 
 
 def test_metric_selection_by_glob():
     from arae.benchmark import BENCHMARKS
-    from arae.runner import select_metrics
+    from arae.runner import select_metrics, with_metrics
     import benchmarks  # noqa: F401
     spec = BENCHMARKS.get("snli_generation")
     assert [m.key for m in select_metrics(spec, ["*.rnnlm"])] == ["reverse_ppl.rnnlm", "forward_ppl.rnnlm"]
     assert len(select_metrics(spec, None)) == len(spec.metrics)
-    with pytest.raises(ConfigError, match="none of snli_generation's metrics match"):
-        select_metrics(spec, ["bleu*"])
+    assert select_metrics(spec, ["bleu*"]) == ()
+    assert [s.name for s in with_metrics([spec, BENCHMARKS.get("bmnist")], ["*.rnnlm"])] == ["snli_generation"]
+    with pytest.raises(ConfigError, match="no metric of the selected benchmarks matches.*snli_generation: reverse_ppl"):
+        with_metrics([spec], ["bleu*"])

@@ -50,6 +50,7 @@ class EvalContext:
     artefacts: Path | None = None
     corpus: Any = None
     valid_text: list[str] = field(default_factory=list)  # real held-out text for model selection, if any
+    device: Any = "cpu"  # where a metric that trains a model (the RNN LMs) runs: the run's device
 
     def output(self, name: str) -> Any:
         if name not in self.outputs:

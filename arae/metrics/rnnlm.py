@@ -8,9 +8,16 @@ epochs, and the epoch with the best validation PPL is kept. PPL = exp(total NLL 
 the predicted tokens include </s>.
 
 The two caveats of paper.md section 2.2, decided as the official tool does: words of the scored text that
-are not in the LM's vocabulary become <unk> (an LM trained on samples has rarely, if ever, seen <unk>, so
-scarce samples are penalised), and the generators' own unknown word is the literal <oov>, an ordinary word
-to the LM. The share of <unk> among the scored tokens is in the details as `oov_rate`.
+are not in the LM's vocabulary become <unk>, and the generators' own unknown word is the literal <oov>. For
+reverse PPL <oov> is an ordinary word of the samples' vocabulary, and real words the samples never used become
+<unk>, which the LM has rarely seen as a target (so scarce samples pay for it, unless their vocabulary is so
+small that the LM's few words are all cheap). For forward PPL the LM's vocabulary is the real text's, which
+has no <oov>: a sample's <oov> becomes <unk>, so the forward PPL also counts how often a generator emits its
+unknown word. The share of <unk> among the scored tokens (</s> included) is in the details as `oov_rate`.
+
+Batches are made once (shuffled, sorted by length, cut), and their order is shuffled every epoch; the
+training loss of a batch is its summed NLL over the batch size (train_rnnlm.py sums the per-position batch
+means), then clipped. The LM trains on the run's device.
 
 Held-out data: the corpus's validation split selects the epoch and its test split is scored. A corpus
 without a validation split (SNLI: the official preprocessing has none) is split in two: lines 1, 3, 5, ...
@@ -27,10 +34,9 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from arae.artefacts import build_once
-from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab
+from arae.data.vocab import BOS_ID, EOS_ID, UNK_ID, Vocab
 from arae.errors import ConfigError, MetricNotComputable
 from arae.metrics.base import EvalContext, MetricValue
 from arae.metrics.ngram_lm import normalise
@@ -57,7 +63,10 @@ class RnnLmSettings:
         given, known = params.get("rnnlm") or {}, {f.name for f in fields(cls)}
         if unknown := sorted(set(given) - known):
             raise ConfigError(f"eval.rnnlm: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        return cls(**given)
+        settings = cls(**given)
+        if settings.epochs < 1:
+            raise ConfigError(f"eval.rnnlm.epochs={settings.epochs}: the RNN LM needs at least one epoch")
+        return settings
 
 
 @dataclass
@@ -75,9 +84,10 @@ def _tokens(sentences: Sequence[str]) -> list[list[str]]:
     return [t for t in kept if 0 < len(t) <= MAX_TOKENS]
 
 
-def _batches(encoded: list[list[int]], batch_size: int, rng: np.random.Generator | None) -> list[tuple]:
-    """(src, tgt) tensors of equal-length sentences, as preprocess_lm.py groups them; shuffled if `rng`."""
-    order = np.arange(len(encoded)) if rng is None else rng.permutation(len(encoded))
+def _batches(encoded: list[list[int]], batch_size: int, seed: int) -> list[tuple]:
+    """(src, tgt) tensors of equal-length sentences, made once as preprocess_lm.py does: shuffled (seeded),
+    sorted by length, cut into batches of at most `batch_size` sentences of one length."""
+    order = np.random.default_rng(seed).permutation(len(encoded))
     order = order[np.argsort([len(encoded[i]) for i in order], kind="stable")]
     batches, start = [], 0
     while start < len(order):
@@ -88,15 +98,7 @@ def _batches(encoded: list[list[int]], batch_size: int, rng: np.random.Generator
         bos, eos = torch.full((len(ids), 1), BOS_ID), torch.full((len(ids), 1), EOS_ID)
         batches.append((torch.cat([bos, ids], 1), torch.cat([ids, eos], 1)))
         start = end
-    if rng is not None:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
-
-
-def _total_nll(model, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
-    h, _ = model.lstm(model.drop(model.embedding(src)))
-    return F.cross_entropy(model.linear(model.drop(h)).flatten(0, 1), tgt.flatten(), reduction="sum",
-                           ignore_index=PAD_ID)
 
 
 @torch.no_grad()
@@ -106,9 +108,10 @@ def perplexity(lm: TrainedLm, sentences: Sequence[str], batch_size: int = 256) -
     if not encoded:
         raise MetricNotComputable(f"no non-empty sentence to score ({len(sentences)} given)")
     lm.model.eval()
+    device = next(lm.model.parameters()).device
     total, n_tokens = 0.0, 0
-    for src, tgt in _batches(encoded, batch_size, None):
-        total += float(_total_nll(lm.model, src, tgt))
+    for src, tgt in _batches(encoded, batch_size, 0):
+        total += float(lm.model.summed_nll(src.to(device), tgt.to(device)))
         n_tokens += tgt.numel()
     n_unk = sum(i == UNK_ID for ids in encoded for i in ids)
     ppl = math.exp(total / n_tokens) if total / n_tokens < 700 else math.inf
@@ -118,30 +121,38 @@ def perplexity(lm: TrainedLm, sentences: Sequence[str], batch_size: int = 256) -
             "oov_rate": n_unk / n_tokens}
 
 
-def train_lm(train: Sequence[str], valid: Sequence[str], settings: RnnLmSettings) -> TrainedLm:
-    """An LSTM LM of `train`, its epoch chosen by validation PPL on `valid`; deterministic for its settings
-    (its own seed; the caller's random state is left as it was)."""
-    tokens = _tokens(train)
+def train_lm(train: Sequence[str], valid: Sequence[str], settings: RnnLmSettings,
+             device: torch.device | str = "cpu") -> TrainedLm:
+    """An LSTM LM of `train`, its epoch chosen by validation PPL on `valid` (an epoch whose PPL is not finite is
+    never chosen); deterministic for its settings on CPU (its own seed; the caller's random state is kept)."""
+    device, tokens = torch.device(device), _tokens(train)
     if not tokens:
         raise MetricNotComputable(f"no non-empty sentence to train the RNN LM on ({len(train)} given)")
     vocab = Vocab.build(tokens, settings.max_vocab)
-    encoded = [vocab.encode(t) for t in tokens]
-    with torch.random.fork_rng(devices=[]):
+    batches = _batches([vocab.encode(t) for t in tokens], settings.batch_size, settings.seed)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(settings.seed)
-        model = LSTMLanguageModel(len(vocab), settings.emsize, settings.nhidden, 1, settings.dropout)
+        model = LSTMLanguageModel(len(vocab), settings.emsize, settings.nhidden, 1, settings.dropout).to(device)
         optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr)
-        lm, best_state, valid_ppls = TrainedLm(model, vocab, 0, [], len(encoded)), None, []
+        lm, best_state, valid_ppls = TrainedLm(model, vocab, 0, [], len(tokens)), None, []
         for epoch in range(1, settings.epochs + 1):
             model.train()
-            for src, tgt in _batches(encoded, settings.batch_size, np.random.default_rng([settings.seed, epoch])):
+            for i in np.random.default_rng([settings.seed, epoch]).permutation(len(batches)):
+                src, tgt = (t.to(device) for t in batches[i])
                 optimizer.zero_grad(set_to_none=True)
-                loss = _total_nll(model, src, tgt) / tgt.numel()
+                loss = model.summed_nll(src, tgt) / len(src)  # train_rnnlm.py: per-position batch means, summed
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
                 optimizer.step()
-            valid_ppls.append(perplexity(lm, valid)["ppl"])
-            if valid_ppls[-1] == min(valid_ppls):
+            try:
+                valid_ppls.append(perplexity(lm, valid)["ppl"])
+            except MetricNotComputable:
+                valid_ppls.append(math.inf)
+            if math.isfinite(valid_ppls[-1]) and valid_ppls[-1] == min(valid_ppls):
                 best_state, lm.best_epoch = copy.deepcopy(model.state_dict()), epoch
+    if best_state is None:
+        raise MetricNotComputable(f"the RNN LM's validation PPL was not finite after any of its {settings.epochs} "
+                                  f"epochs (training diverged)")
     model.load_state_dict(best_state)
     lm.valid_ppl_by_epoch = valid_ppls
     return lm
@@ -193,7 +204,7 @@ def reverse_ppl(ctx: EvalContext) -> MetricValue:
     valid, scored, how = held_out(ctx)
     details = {"n_samples": len(ctx.generated), "held_out": how}
     try:
-        lm = train_lm(ctx.generated, valid, settings)
+        lm = train_lm(ctx.generated, valid, settings, ctx.device)
     except MetricNotComputable as err:
         return MetricValue.missing(str(err), **details)
     return _score(lm, scored, {**details, **_details(lm, settings, how)})
@@ -208,18 +219,19 @@ def forward_ppl(ctx: EvalContext) -> MetricValue:
            "valid_sha256": hashlib.sha256("\n".join(valid).encode()).hexdigest(), "settings": asdict(settings)}
 
     def build(folder: Path) -> dict:
-        lm = train_lm(ctx.train_text, valid, settings)
-        torch.save({"state": lm.model.state_dict(), "words": lm.vocab.words}, folder / "lm.pt")
+        lm = train_lm(ctx.train_text, valid, settings, ctx.device)
+        torch.save({"state": {k: v.cpu() for k, v in lm.model.state_dict().items()}, "words": lm.vocab.words},
+                   folder / "lm.pt")
         return _details(lm, settings, how)
 
     folder, info = build_once(ctx.artefact_root, "rnnlm", key, build)
-    lm = _load(folder / "lm.pt", settings, info["built"])
+    lm = _load(folder / "lm.pt", settings, info["built"], torch.device(ctx.device))
     return _score(lm, ctx.generated, {**info["built"], "lm_artefact": info["artefact"]}, ctx.generated_by_direction)
 
 
-def _load(path: Path, settings: RnnLmSettings, built: dict) -> TrainedLm:
-    saved = torch.load(path, map_location="cpu")
+def _load(path: Path, settings: RnnLmSettings, built: dict, device: torch.device) -> TrainedLm:
+    saved = torch.load(path, map_location="cpu", weights_only=True)
     vocab = Vocab(saved["words"])
     model = LSTMLanguageModel(len(vocab), settings.emsize, settings.nhidden, 1, settings.dropout)
     model.load_state_dict(saved["state"])
-    return TrainedLm(model, vocab, built["best_epoch"], built["valid_ppl_by_epoch"], built["n_train_sentences"])
+    return TrainedLm(model.to(device), vocab, built["best_epoch"], built["valid_ppl_by_epoch"], built["n_train_sentences"])

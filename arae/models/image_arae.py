@@ -50,6 +50,8 @@ class ImageMethod(Method):
     """A model of binarized images: `sample` returns (n, 784) uint8 pixels, `reconstruct` and `recon_errors`
     work from noise-free codes; subclasses have an ImageAutoencoder `self.ae` (or none, for real images)."""
 
+    modality = "images"
+
     def prepare(self, images: dict, batcher: ImageBatcher) -> None:
         """`images`: the corpus's split -> (pixels, labels)."""
         self.batcher = batcher

@@ -33,3 +33,10 @@ class LSTMLanguageModel(nn.Module):
         def draw(logits: torch.Tensor) -> torch.Tensor:
             return torch.multinomial(logits.float().softmax(-1), 1, generator=generator).squeeze(1)
         return unroll(self.lstm, self.embedding, self.linear, bias, BOS_ID, maxlen, draw, EOS_ID)
+
+    def summed_nll(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        """Total next-token NLL of padded (B, T) batches, with dropout on the embeddings as well as the outputs
+        (the official RNNLM tool's model: arae/metrics/rnnlm.py)."""
+        h, _ = self.lstm(self.drop(self.embedding(src)))
+        return F.cross_entropy(self.linear(self.drop(h)).flatten(0, 1), tgt.flatten(), reduction="sum",
+                               ignore_index=PAD_ID)

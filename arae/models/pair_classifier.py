@@ -32,9 +32,8 @@ class PairClassifier(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(4 * encoder.nhidden, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
 
     def trainable(self) -> list[nn.Parameter]:
-        """The MLP, and the encoder's embedding and LSTM when fine-tuned (never the unused decoders)."""
-        encoder = [*self.encoder.enc_embedding.parameters(), *self.encoder.encoder.parameters()]
-        return [*self.mlp.parameters(), *(encoder if self.finetune else [])]
+        """The MLP, and the encoder's own parameters when fine-tuned (never the unused decoders)."""
+        return [*self.mlp.parameters(), *(self.encoder.encoder_parameters() if self.finetune else [])]
 
     def forward(self, premises: Batch, hypotheses: Batch) -> torch.Tensor:
         with torch.set_grad_enabled(self.finetune and torch.is_grad_enabled()):

@@ -46,6 +46,10 @@ class Seq2Seq(nn.Module):
             code = code + torch.randn_like(code) * self.noise_r
         return code
 
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        """What `encode` reads: the encoder's embedding and LSTM."""
+        return [*self.enc_embedding.parameters(), *self.encoder.parameters()]
+
     def reconstruction_loss(self, src, tgt, lengths, noise: bool = True, decoder: int = 0) -> torch.Tensor:
         """Mean token cross-entropy over non-pad targets, <eos> included (the official loss), with the
         output projection computed for real tokens only."""
