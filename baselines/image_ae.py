@@ -7,7 +7,7 @@ import torch
 from arae.data.batching import ImageBatcher
 from arae.models import MODELS
 from arae.models.fitted_gaussian import draws_on_sphere, gaussian_of
-from arae.models.image_arae import ImageAutoencoder, ImageMethod, noise_std
+from arae.models.image_arae import ImageAutoencoder, ImageMethod, autoencoder_step, noise_std
 from arae.models.method import OutputNotAvailable
 
 
@@ -23,12 +23,8 @@ class ImageAE(ImageMethod):
         self.optims = {"ae": torch.optim.Adam(self.ae.parameters(), lr=cfg["train"]["lr_ae"])}
 
     def train_step(self, step: int, batcher: ImageBatcher) -> dict[str, torch.Tensor]:
-        self.ae.train()
-        self.optims["ae"].zero_grad(set_to_none=False)
-        loss = self.ae.loss(batcher.batch(step), noise_std(self.cfg["model"], step))
-        loss.backward()
-        self.optims["ae"].step()
-        return {"loss_ae": loss.detach()}
+        return {"loss_ae": autoencoder_step(self.ae, self.optims["ae"], batcher.batch(step),
+                                            noise_std(self.cfg["model"], step))}
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         pixels = self.batcher.pixels
@@ -52,5 +48,5 @@ class RealImages(ImageMethod):
     def recon_errors(self, pixels):
         raise OutputNotAvailable("real images have no autoencoder to reconstruct them")
 
-    def reconstruct(self, pixels, batch_size=None):
+    def reconstruct(self, pixels):
         raise OutputNotAvailable("real images have no autoencoder to reconstruct them")

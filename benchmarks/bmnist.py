@@ -1,5 +1,5 @@
 """[ICLR] Figure 3 (right): ARAE on binarized MNIST against a plain autoencoder (paper.md sections 1.7, 3.3)."""
-from arae import images  # noqa: F401  (registers the images task)
+from arae import image_generation  # noqa: F401  (registers the images task)
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, MetricSpec, Preset, Row
 from arae.config import deep_merge
 

@@ -59,3 +59,17 @@ def test_samples_come_from_the_prior_and_are_words():
     _, method = _vae()
     samples = method.sample(5, torch.Generator().manual_seed(0))
     assert len(samples) == 5 and all(isinstance(w, str) for s in samples for w in s)
+
+
+def test_its_sentence_code_is_the_posterior_mean_and_classifiers_tune_the_layer_that_makes_it():
+    from arae.models.pair_classifier import PairClassifier
+    batcher, method = _vae()
+    encoder, batch = method.sentence_encoder(), batcher.batch(0)
+    encoder.eval()
+    with torch.no_grad():
+        assert torch.equal(encoder.encode(batch.src, batch.lengths), encoder.posterior(batch.src, batch.lengths)[0])
+    with pytest.raises(ValueError, match="posterior"):
+        encoder.encode(batch.src, batch.lengths, noise=True)
+    tuned = {id(p) for p in PairClassifier(encoder, 16, finetune=True).trainable()}
+    assert id(encoder.to_mean.weight) in tuned and id(encoder.to_logvar.weight) not in tuned
+    assert len(method.reconstruction_nll([s.split() for s in TINY_SENTENCES[:3]], [s.split() for s in TINY_SENTENCES[:3]], 8)) == 3

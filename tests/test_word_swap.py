@@ -47,12 +47,13 @@ def test_word_swap_benchmark_end_to_end(shared, tmp_path):
                     "--set", "train.steps=10", "--set", "eval.swap_sentences=200"]) == 0
     results = {p.parent.parent.name: json.loads(p.read_text())
                for p in out.glob("word_swap_robustness/*/seed0-*/result.json")}
-    assert set(results) == {"ae", "arae"}
+    assert set(results) == {"ae", "arae", "vae"}
     for result in results.values():
         assert all(result["metrics"][f"swap_nll@{k}"]["value"] > 0 for k in range(5))
         assert result["n_sentences"] == 200 and len(result["examples_preview"]["k = 2"]) == 5
-    # both rows read the same corrupted sentences
+    # every row reads the same corrupted sentences
     assert [e["source"] for e in results["ae"]["examples_preview"]["k = 3"]] == \
-        [e["source"] for e in results["arae"]["examples_preview"]["k = 3"]]
+        [e["source"] for e in results["arae"]["examples_preview"]["k = 3"]] == \
+        [e["source"] for e in results["vae"]["examples_preview"]["k = 3"]]
     html = (out / "report" / "word_swap_robustness.html").read_text()
     assert "Outputs (seed 0, fixed test sentences)" in html and "original:" in html

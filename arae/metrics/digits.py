@@ -23,6 +23,7 @@ import sklearn
 from sklearn.neural_network import MLPClassifier
 
 from arae.artefacts import build_once
+from arae.data.images import PIXELS
 from arae.errors import MetricNotComputable
 from arae.metrics.base import EvalContext, MetricValue
 
@@ -92,5 +93,5 @@ def recon_nll(ctx: EvalContext) -> MetricValue:
 def pixel_error(ctx: EvalContext) -> MetricValue:
     errors = _reconstruction(ctx)
     wrong = float(np.sum(errors["wrong_pixels"]))
-    return MetricValue(wrong / (784 * len(errors["wrong_pixels"])), None,
+    return MetricValue(wrong / (PIXELS * len(errors["wrong_pixels"])), None,
                        {"n_images": len(errors["wrong_pixels"]), "wrong_pixels": int(wrong)})

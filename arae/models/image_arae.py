@@ -15,18 +15,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from arae.data.batching import ImageBatcher
+from arae.data.images import PIXELS
 from arae.models import MODELS
 from arae.models.method import Method
 from arae.models.mlp import Critic, Generator, bn_relu_mlp
 
-PIXELS = 28 * 28
-
 
 class ImageAutoencoder(nn.Module):
+    """Torch7's default init: Linear weights and biases U(+-1/sqrt(fan_in)) (PyTorch's default too) and BatchNorm
+    scales U(0, 1) (PyTorch starts them at 1)."""
+
     def __init__(self, m: dict):
         super().__init__()
         self.encoder = bn_relu_mlp(PIXELS, m["arch_enc"], m["code_size"])
         self.decoder = bn_relu_mlp(m["code_size"], m["arch_dec"], 2 * PIXELS)
+        for layer in self.modules():
+            if isinstance(layer, nn.BatchNorm1d):
+                nn.init.uniform_(layer.weight, 0.0, 1.0)
 
     def encode(self, pixels: torch.Tensor) -> torch.Tensor:
         """Unit-norm codes of (B, 784) pixels in {0, 1}, fed to the encoder as -1 / +1."""
@@ -46,6 +51,17 @@ def noise_std(m: dict, step: int) -> float:
     return m["noise_std"] * m["noise_anneal"] ** (step // 100)
 
 
+def autoencoder_step(ae: ImageAutoencoder, optimizer: torch.optim.Optimizer, pixels: torch.Tensor,
+                     std: float) -> torch.Tensor:
+    """One reconstruction step from the noisy codes of `pixels`; gradients zeroed, not dropped (see above)."""
+    ae.train()
+    optimizer.zero_grad(set_to_none=False)
+    loss = ae.loss(pixels, std)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 class ImageMethod(Method):
     """A model of binarized images: `sample` returns (n, 784) uint8 pixels, `reconstruct` and `recon_errors`
     work from noise-free codes; subclasses have an ImageAutoencoder `self.ae` (or none, for real images)."""
@@ -56,10 +72,6 @@ class ImageMethod(Method):
         """`images`: the corpus's split -> (pixels, labels)."""
         self.batcher = batcher
 
-    @property
-    def sentences_per_step(self) -> int:  # images, for the throughput figure
-        return self.cfg["train"]["batch_size"]
-
     def _batched(self, tensor: torch.Tensor, fn) -> torch.Tensor:
         self.eval()
         with torch.no_grad():
@@ -69,11 +81,11 @@ class ImageMethod(Method):
     def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
         return self._batched(pixels, self.ae.encode)
 
-    def decode_codes(self, codes: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
         """The most likely pixels (uint8) for each code."""
         return self._batched(codes, lambda c: self.ae.logits(c).argmax(1).to(torch.uint8))
 
-    def reconstruct(self, pixels: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+    def reconstruct(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.decode_codes(self.encode_images(pixels))
 
     def recon_errors(self, pixels: torch.Tensor) -> dict[str, list[float]]:
@@ -106,11 +118,7 @@ class ImageARAE(ImageMethod):
         for net in self.nets.values():
             net.train()
         z_size, size = m["z_size"], t["batch_size"]
-        # autoencoder: reconstruct from the noisy code
-        opt["ae"].zero_grad(set_to_none=False)
-        loss_ae = ae.loss(batcher.batch(step), noise_std(m, step))
-        loss_ae.backward()
-        opt["ae"].step()
+        loss_ae = autoencoder_step(ae, opt["ae"], batcher.batch(step), noise_std(m, step))
         for k in range(t["critic_iters"]):
             real = batcher.random_batch(step, k + 1)
             # critic: clipped weights, lower score for real codes than for generated ones
@@ -118,9 +126,10 @@ class ImageARAE(ImageMethod):
                 for p in critic.parameters():
                     p.clamp_(-t["clip_d"], t["clip_d"])
             opt["critic"].zero_grad(set_to_none=False)
-            fake = gen(torch.randn(size, z_size, device=self.device)).detach()
-            gap = critic(ae.encode(real).detach()).mean() - critic(fake).mean()
-            gap.backward()
+            with torch.no_grad():  # the encoder in training mode (its BatchNorm statistics move, as in Torch)
+                real_codes, fake = ae.encode(real), gen(torch.randn(size, z_size, device=self.device))
+            critic_loss = critic(real_codes).mean() - critic(fake).mean()
+            critic_loss.backward()
             opt["critic"].step()
             # encoder: move real codes towards where the critic scores generated ones
             opt["ae"].zero_grad(set_to_none=False)
@@ -131,15 +140,12 @@ class ImageARAE(ImageMethod):
         loss_g = critic(gen(torch.randn(size, z_size, device=self.device))).mean()
         loss_g.backward()
         opt["gen"].step()
-        return {"loss_ae": loss_ae.detach(), "w_dist": -gap.detach(), "loss_g": loss_g.detach(),
+        return {"loss_ae": loss_ae, "w_dist": -critic_loss.detach(), "loss_g": loss_g.detach(),
                 "noise_std": torch.tensor(noise_std(m, step))}
 
-    def decode_noise(self, z: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+    def decode_noise(self, z: torch.Tensor) -> torch.Tensor:
         """Pixels decoded from the generator's codes of noise vectors z (the generator's tanh output as is)."""
-        self.eval()
-        with torch.no_grad():
-            codes = self._batched(z, self.gen)
-        return self.decode_codes(codes)
+        return self.decode_codes(self._batched(z, self.gen))
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         z = torch.randn(n, self.cfg["model"]["z_size"], generator=generator, device=generator.device)

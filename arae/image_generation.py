@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from arae.data.batching import ImageBatcher
+from arae.data.images import PIXELS
 from arae.errors import ConfigError
 from arae.models import MODELS
 from arae.models.method import OutputNotAvailable
@@ -22,7 +23,7 @@ GRID = 8  # samples and interpolations: GRID x GRID images
 
 
 def _interpolations(plan: RunPlan, method, test: np.ndarray) -> np.ndarray:
-    """(GRID paths, GRID steps, 784): decodes of evenly spaced points between two endpoints."""
+    """(GRID paths, GRID steps, PIXELS): decodes of evenly spaced points between two endpoints."""
     e = plan.config["eval"]
     rng = torch.Generator().manual_seed(derive_seed(plan.spec.base_seed, plan.spec.name, "paths", plan.seed_index))
     if e["interpolate"] == "noise":
@@ -40,7 +41,7 @@ def _interpolations(plan: RunPlan, method, test: np.ndarray) -> np.ndarray:
 
 
 def _reconstructions(method, test: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """(2, 10, 784): the first test image of each digit, and its reconstruction."""
+    """(2, 10, PIXELS): the first test image of each digit, and its reconstruction."""
     originals = test[0][[int(np.flatnonzero(test[1] == d)[0]) for d in range(10)]]
     return np.stack([originals, method.reconstruct(torch.from_numpy(originals).float()).numpy()])
 
@@ -65,8 +66,9 @@ def images_task(plan: RunPlan, corpus, device: torch.device) -> dict:
     began, folder = time.perf_counter(), plan.dir / "samples"
     generator = torch.Generator(device=device).manual_seed(derive_seed(plan.seed, "samples"))
     samples = _saved(folder / "images.npy", lambda: method.sample(e["n_samples"], generator))
+    timing["sample_seconds"], began = round(time.perf_counter() - began, 3), time.perf_counter()
     outputs, test = {"images": samples}, corpus.images["test"]
-    grids = [("Generated digits", "grid_samples.npy", lambda: samples[: GRID * GRID].reshape(-1, GRID, 784))]
+    grids = [("Generated digits", "grid_samples.npy", lambda: samples[: GRID * GRID].reshape(-1, GRID, PIXELS))]
     try:
         outputs["reconstruction"] = method.recon_errors(torch.from_numpy(test[0]).float())
         grids += [("Reconstructions (top: a test image of each digit, below: its reconstruction)",
@@ -77,7 +79,7 @@ def images_task(plan: RunPlan, corpus, device: torch.device) -> dict:
         pass  # real images: nothing to reconstruct or interpolate; their metrics say so
     for _, name, make in grids:
         _saved(folder / name, make)
-    timing["sample_seconds"] = round(time.perf_counter() - began, 3)
+    timing["reconstruction_seconds"] = round(time.perf_counter() - began, 3)  # and the grids
     ctx = eval_context(plan, corpus, None, outputs, [])
     metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
     return {"metrics": metrics, "n_samples": len(samples), "n_samples_requested": e["n_samples"],
