@@ -52,6 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "one <style>.txt per style for yelp_transfer, SNLI's layout (s1/s2/labels.{dev,test}, or "
                         "snli_1.0_*.jsonl) for snli_semisup")
     p.add_argument("--force", action="store_true", help="re-run runs that are finished or have checkpoints")
+    launch = p.add_argument_group("launching runs (README: On a cluster)")
+    launch.add_argument("--launcher", choices=("inline", "local", "slurm"), default="inline",
+                        help="inline: one run after another in this process (default); local: up to --jobs runs "
+                             "at once as subprocesses (one per GPU with several GPUs); slurm: one Slurm job per run")
+    launch.add_argument("--jobs", type=int, default=1, metavar="N", help="local: runs at once (default 1)")
+    launch.add_argument("--no-wait", action="store_true", help="slurm: submit and return (then use --collect)")
+    launch.add_argument("--collect", action="store_true",
+                        help="render the report from the finished runs of --out and list the runs still pending or "
+                             "failed, with their job ids and logs")
+    launch.add_argument("--slurm-partition", metavar="NAME", help="slurm: the partition")
+    launch.add_argument("--gpus-per-job", type=int, default=1, metavar="N", help="slurm: GPUs per job (default 1)")
+    launch.add_argument("--cpus-per-job", type=int, metavar="N",
+                        help="CPU threads per job (slurm default 1; local default: cores / jobs)")
+    launch.add_argument("--timeout-min", type=int, default=24 * 60, metavar="MIN",
+                        help="a job's time limit in minutes (default 1440); on Slurm a job that reaches it is "
+                             "requeued and resumes from its checkpoint")
+    launch.add_argument("--array-parallelism", type=int, default=64, metavar="N",
+                        help="slurm: jobs of the array running at once (default 64)")
+    launch.add_argument("--slurm-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="slurm: any other submitit SlurmExecutor parameter, e.g. account=abc, mem=32G, "
+                             "constraint=a100, qos=high; repeatable")
     p.add_argument("--report-only", action="store_true", help="only rebuild summary.csv and the report from the records")
     p.add_argument("--readme", type=Path, metavar="FILE",
                    help="with --report-only: write the results of --out into FILE between the markers "
@@ -110,6 +131,14 @@ def run(args: argparse.Namespace) -> int:
         for name in BENCHMARKS.names():
             print(f"{name}\t{BENCHMARKS.get(name).title}")
         return 0
+    if args.collect:
+        from arae.launch import collect
+        if not any(args.out.glob("*/benchmark.json")):
+            raise ConfigError(f"--collect: no benchmark results in {args.out} (launch a benchmark first, or pass --out)")
+        write_report(args.out)
+        unfinished = collect(args.out)
+        print(f"{unfinished} run(s) not done yet" if unfinished else "every run is done", file=sys.stderr)
+        return 0
     if args.report_only:
         if not any(args.out.glob("*/benchmark.json")):
             raise ConfigError(f"--report-only: no benchmark results in {args.out} (run a benchmark first, or pass --out)")
@@ -123,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--readme works with --report-only (it reads finished records)")
     if args.seeds is not None and args.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
+    if args.jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
     data_dir = resolve_data_dir(args.data_dir)
     for name in args.download or []:
         download(name, data_dir)
@@ -141,9 +172,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"data: {data['substitute']}. Results say so; see README, section Data.", file=sys.stderr)
 
     outcomes, began = {}, time.perf_counter()
-    for i, plan in enumerate(plans, 1):
-        print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}", file=sys.stderr, flush=True)
-        outcomes[plan.name] = _execute(plan, data_dir, device, args.force)
+    if args.launcher == "inline":
+        for i, plan in enumerate(plans, 1):
+            print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}", file=sys.stderr, flush=True)
+            outcomes[plan.name] = _execute(plan, data_dir, device, args.force)
+    else:
+        from arae.launch import collect_command, submit_runs
+        outcomes = submit_runs(plans, args, data_dir, collect_command(args))
+        if args.no_wait:
+            print(f"{len(plans)} runs: {sum(o == 'submitted' for o in outcomes.values())} submitted; see them with: "
+                  f"{collect_command(args)}", file=sys.stderr)
+            return 0
     write_report(args.out)
     failed = [n for n, o in outcomes.items() if o == "failed"]
     print(f"{len(plans)} runs in {time.perf_counter() - began:.0f}s: "
