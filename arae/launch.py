@@ -5,8 +5,9 @@ Every launcher runs the same `arae.runner.execute(plan)`, so runs launched any w
 caching, locks and resume: a run already done is not submitted again, a run that another process holds is
 skipped by its job ("locked"), and a killed or pre-empted job resumes from its run's last checkpoint when it is
 launched again (on Slurm, submitit requeues a timed-out or pre-empted job itself: `RunJob.checkpoint`). Work that
-several runs share is built once: the shared artefacts (forward LMs, judges, classifiers) and a twin's training
-(arae_gauss reuses arae's) are built under a file lock by the first run that needs them, while the others wait.
+several runs share is built once: a run whose training key equals another's (arae_gauss reuses arae's training)
+starts after that run's job ends (on Slurm: a job dependency), and the shared artefacts (forward LMs, judges,
+classifiers) are built under a file lock by the first run that needs them while the others wait.
 
 Each submission is recorded in `<out>/_jobs/jobs.jsonl` (run folder, job id, log files), which `--collect` reads
 to list the runs still pending or failed.
@@ -53,7 +54,7 @@ class RunJob:
         return submitit.helpers.DelayedSubmission(RunJob(), plan, data_dir, device, False, threads)
 
 
-@dataclass
+@dataclass(eq=False)
 class Submitted:
     plan: Any
     job: Any = None          # a submitit Job once submitted
@@ -159,10 +160,17 @@ def submit_runs(plans: list, args, data_dir: Path, collect_command: str) -> dict
           f"collect the results any time with: {collect_command}", file=sys.stderr, flush=True)
     for item in todo:
         _record(out, item, args.launcher)  # known to --collect before any is submitted
+    first = {}  # train key -> the item that trains it; its twins start after it (they reuse its training)
+    for item in todo:
+        first.setdefault(item.plan.train_key, item)
+    twins = [item for item in todo if first[item.plan.train_key] is not item]
     if args.launcher == "slurm":
         with executor.batch():
-            for item in todo:
+            for item in (i for i in todo if i not in twins):
                 item.job = executor.submit(RunJob(), item.plan, *job_args)
+        for item in twins:
+            executor.update_parameters(dependency=f"afterany:{first[item.plan.train_key].job.job_id}")
+            item.job = executor.submit(RunJob(), item.plan, *job_args)
         for item in todo:
             _record(out, item, "slurm")
         if args.no_wait:
@@ -172,7 +180,8 @@ def submit_runs(plans: list, args, data_dir: Path, collect_command: str) -> dict
         if args.launcher == "local":
             running = [i for i in todo if i.job is not None and i.state() == "running"]
             free_gpus = [g for g in range(n_gpus) if g not in {i.gpu for i in running}] if n_gpus > 1 else [None]
-            for item in [i for i in todo if i.job is None][: slots - len(running)]:
+            ready = [i for i in todo if i.job is None and (i not in twins or first[i.plan.train_key].outcome)]
+            for item in ready[: slots - len(running)]:
                 item.gpu = free_gpus.pop(0) if n_gpus > 1 else None
                 if item.gpu is not None:
                     executor.update_parameters(gpus_per_node=1, visible_gpus=(item.gpu,))

@@ -17,6 +17,7 @@ from conftest import REPO
 from test_runner import TINY
 
 ROWS = ["-r", "real", "-r", "ae", "-r", "arae"]
+TWIN = ["-r", "arae_gauss"]  # trains exactly like arae: reuses its training
 
 
 def _args(out, corpus, *extra):
@@ -36,16 +37,20 @@ def _launch(out, corpus, *extra) -> subprocess.Popen:
 
 
 def test_two_local_jobs_give_the_inline_numbers(tmp_path, tiny_text_dir):
-    assert main(_args(tmp_path / "inline", tiny_text_dir)) == 0
-    assert main(_args(tmp_path / "local", tiny_text_dir, "--launcher", "local", "--jobs", "2", "--cpus-per-job", "2")) == 0
+    assert main(_args(tmp_path / "inline", tiny_text_dir, *TWIN)) == 0
+    assert main(_args(tmp_path / "local", tiny_text_dir, *TWIN, "--launcher", "local", "--jobs", "2",
+                      "--cpus-per-job", "2")) == 0
     assert _values(tmp_path / "local") == _values(tmp_path / "inline")
     jobs = [json.loads(line) for line in (tmp_path / "local" / "_jobs" / "jobs.jsonl").read_text().splitlines()]
     jobs = [j for j in jobs if j["job_id"]]
-    assert sorted(j["name"] for j in jobs) == [f"snli_generation/{r}/seed0" for r in ("ae", "arae", "real")]
+    assert sorted(j["name"] for j in jobs) == [f"snli_generation/{r}/seed0" for r in ("ae", "arae", "arae_gauss", "real")]
     assert all(os.path.exists(j["stderr"]) for j in jobs)
+    # the twin started after arae's job ended: it reused the training without holding a slot to wait
+    twin = next(j for j in jobs if j["name"].endswith("arae_gauss/seed0"))
+    assert "reusing its final checkpoint" in open(twin["stderr"]).read() and "waiting for" not in open(twin["stderr"]).read()
     # a run already done is not submitted again
-    assert main(_args(tmp_path / "local", tiny_text_dir, "--launcher", "local", "--jobs", "2")) == 0
-    assert len((tmp_path / "local" / "_jobs" / "jobs.jsonl").read_text().splitlines()) == 6
+    assert main(_args(tmp_path / "local", tiny_text_dir, *TWIN, "--launcher", "local", "--jobs", "2")) == 0
+    assert len((tmp_path / "local" / "_jobs" / "jobs.jsonl").read_text().splitlines()) == 8
 
 
 def test_two_launches_on_one_folder_run_each_run_once(tmp_path, tiny_text_dir):
