@@ -154,10 +154,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--seeds must be at least 1")
     if args.jobs < 1:
         raise ConfigError("--jobs must be at least 1")
+    if args.no_wait and args.launcher != "slurm":
+        raise ConfigError("--no-wait works with --launcher slurm: local jobs are started N at a time by this process")
     data_dir = resolve_data_dir(args.data_dir)
     for name in args.download or []:
         download(name, data_dir)
-    specs, device = with_metrics(select(args.benchmark), args.metric), resolve_device(args.device)
+    specs = with_metrics(select(args.benchmark), args.metric)
+    device = resolve_device(args.device) if args.launcher != "slurm" else None  # Slurm jobs resolve it on their node
     if any(spec.needs_lmplz for spec in specs):
         find_lmplz()  # say so now, not after hours of training
     plans = plan_runs(specs, args.preset, args.seeds, args.out, args.overrides, data_dir, args.row, args.metric)

@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from arae.config import _coerce, parse_override
-from arae.errors import ConfigError
+from arae.errors import ConfigError, SuiteError
 from arae.io import read_json
 
 LAUNCHERS = ("inline", "local", "slurm")
 JOBS_FILE = Path("_jobs") / "jobs.jsonl"
 POLL_SECONDS = 2.0
+UNKNOWN_GIVE_UP_SECONDS = 600
+MAX_REQUEUES = 100  # Slurm timeouts/pre-emptions a job is requeued after (submitit's default is 3)
 
 
 class RunJob:
@@ -45,6 +47,8 @@ class RunJob:
         from arae.runner import execute
         if threads:
             torch.set_num_threads(threads)
+        if int(os.environ.get("SLURM_RESTART_COUNT") or 0):  # requeued by Slurm: --force applied the first time
+            force = False
         print(f"{plan.name} -> {plan.dir}", file=sys.stderr, flush=True)
         return execute(plan, Path(data_dir), resolve_device(device), force=force)
 
@@ -60,6 +64,7 @@ class Submitted:
     job: Any = None          # a submitit Job once submitted
     gpu: int | None = None   # the GPU a local job holds
     outcome: str | None = None
+    unknown_polls: int = 0   # polls that found the job in no known state (e.g. Slurm without accounting)
 
     def state(self) -> str:
         """queued, running, done or failed (a job that ended without a result failed)."""
@@ -68,7 +73,15 @@ class Submitted:
         if self.job is None:
             return "queued"
         if not self.job.done():
-            return "queued" if self.job.state in ("PENDING", "REQUEUED", "CONFIGURING") else "running"
+            state = self.job.state
+            self.unknown_polls = self.unknown_polls + 1 if state == "UNKNOWN" else 0
+            if self.unknown_polls * POLL_SECONDS > UNKNOWN_GIVE_UP_SECONDS:
+                self.outcome = "failed"
+                print(f"[{self.plan.name}] job {self.job.job_id}: state unknown for {UNKNOWN_GIVE_UP_SECONDS // 60} "
+                      f"min (does sacct work here?); stopped waiting for it (log: {self.job.paths.stderr})",
+                      file=sys.stderr)
+                return "failed"
+            return "queued" if state in ("PENDING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING") else "running"
         try:
             self.outcome = self.job.result()
         except Exception as err:  # noqa: BLE001  (the job died: killed, out of memory, node failure)
@@ -81,16 +94,16 @@ class Submitted:
 def executor_for(args, out: Path):
     """The submitit executor that `args` asks for, with its parameters."""
     import submitit
-    folder = out / "_jobs" / "%j"
-    if args.launcher == "local":
+    folder = out / "_jobs" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") / "%j"  # a job id (a local pid)
+    if args.launcher == "local":                                                         # is unique within a launch
         executor = submitit.LocalExecutor(folder=folder)
         executor.update_parameters(timeout_min=args.timeout_min)
         return executor
     try:
-        executor = submitit.SlurmExecutor(folder=folder)
+        executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=MAX_REQUEUES)
     except RuntimeError as err:  # no srun: not on a Slurm cluster
         raise ConfigError(f"--launcher slurm: {err}") from None
-    params: dict[str, Any] = {"time": args.timeout_min, "gpus_per_node": args.gpus_per_job,
+    params: dict[str, Any] = {"time": args.timeout_min, "gpus_per_node": 0 if args.device == "cpu" else args.gpus_per_job,
                               "cpus_per_task": args.cpus_per_job or 1, "array_parallelism": args.array_parallelism,
                               "job_name": "arae"}
     if args.slurm_partition:
@@ -138,70 +151,132 @@ class Progress:
         return counts
 
 
+def _gpus() -> list[int]:
+    """The physical ids of this machine's visible GPUs (through CUDA_VISIBLE_DEVICES, as a job must be told)."""
+    import torch
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [int(g) for g in visible.split(",") if g.strip().isdigit()] if visible else None
+    return (ids or list(range(torch.cuda.device_count())))[: torch.cuda.device_count()]
+
+
+def _still_submitted(out: Path, plan, launcher: str) -> str | None:
+    """The id of a Slurm job of an earlier launch that is still queued or running this run, if any."""
+    if launcher != "slurm":
+        return None  # a local job of an earlier launch holds its run's lock: the new job skips it ("locked")
+    import submitit
+    record = _latest_records(out).get(str(plan.dir.relative_to(out)))
+    if not record or not record.get("job_id") or record.get("launcher") != "slurm":
+        return None
+    state = submitit.SlurmJob(Path(record["stdout"]).parent, record["job_id"]).state
+    return record["job_id"] if state in ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING") else None
+
+
 def submit_runs(plans: list, args, data_dir: Path, collect_command: str) -> dict[str, str]:
     """Runs `plans` through submitit; returns each run's outcome (done, skipped, locked, failed, or submitted
     with --no-wait)."""
-    import torch
-    out, outcomes = args.out, {}
-    todo = []
+    out, outcomes, todo = args.out, {}, []
     for plan in plans:
         if _is_done(plan) and not args.force:
             outcomes[plan.name] = "skipped"
+        elif job_id := _still_submitted(out, plan, args.launcher):
+            outcomes[plan.name] = "submitted"
+            print(f"[{plan.name}] already submitted as job {job_id}, still queued or running: not submitted again",
+                  file=sys.stderr)
         else:
             todo.append(Submitted(plan))
-    if args.launcher == "local" and args.no_wait:
-        raise ConfigError("--no-wait works with --launcher slurm: local jobs are started N at a time by this process")
     executor = executor_for(args, out)
-    n_gpus = torch.cuda.device_count() if args.device != "cpu" else 0
-    slots = max(1, args.jobs if n_gpus <= 1 else n_gpus)
+    gpus = _gpus() if args.device != "cpu" and args.launcher == "local" else []
+    slots = min(args.jobs, len(gpus)) if len(gpus) > 1 else args.jobs
     threads = args.cpus_per_job or (max(1, (os.cpu_count() or 1) // slots) if args.launcher == "local" else None)
     job_args = (str(data_dir), args.device, args.force, threads)
-    print(f"{len(todo)} runs to submit ({len(plans) - len(todo)} already done), launcher {args.launcher}; "
-          f"collect the results any time with: {collect_command}", file=sys.stderr, flush=True)
+    print(f"{len(todo)} runs to submit ({len(plans) - len(todo)} already done or submitted), launcher "
+          f"{args.launcher}; collect the results any time with: {collect_command}", file=sys.stderr, flush=True)
     for item in todo:
         _record(out, item, args.launcher)  # known to --collect before any is submitted
     first = {}  # train key -> the item that trains it; its twins start after it (they reuse its training)
     for item in todo:
         first.setdefault(item.plan.train_key, item)
-    twins = [item for item in todo if first[item.plan.train_key] is not item]
+    twins = {id(item) for item in todo if first[item.plan.train_key] is not item}
     if args.launcher == "slurm":
-        with executor.batch():
-            for item in (i for i in todo if i not in twins):
+        try:
+            with executor.batch():
+                for item in (i for i in todo if id(i) not in twins):
+                    item.job = executor.submit(RunJob(), item.plan, *job_args)
+            for item in (i for i in todo if id(i) in twins):
+                executor.update_parameters(dependency=f"afterany:{first[item.plan.train_key].job.job_id}")
                 item.job = executor.submit(RunJob(), item.plan, *job_args)
-        for item in twins:
-            executor.update_parameters(dependency=f"afterany:{first[item.plan.train_key].job.job_id}")
-            item.job = executor.submit(RunJob(), item.plan, *job_args)
-        for item in todo:
-            _record(out, item, "slurm")
+        except Exception as err:  # noqa: BLE001  (sbatch refused: bad partition, account, limits)
+            raise SuiteError(f"Slurm submission failed: {str(err).strip()[-500:]}") from None
+        finally:
+            for item in (i for i in todo if i.job is not None):
+                _record(out, item, "slurm")
         if args.no_wait:
             return outcomes | {item.plan.name: "submitted" for item in todo}
     progress = Progress()
-    while True:
-        if args.launcher == "local":
-            running = [i for i in todo if i.job is not None and i.state() == "running"]
-            free_gpus = [g for g in range(n_gpus) if g not in {i.gpu for i in running}] if n_gpus > 1 else [None]
-            ready = [i for i in todo if i.job is None and (i not in twins or first[i.plan.train_key].outcome)]
-            for item in ready[: slots - len(running)]:
-                item.gpu = free_gpus.pop(0) if n_gpus > 1 else None
-                if item.gpu is not None:
-                    executor.update_parameters(gpus_per_node=1, visible_gpus=(item.gpu,))
-                item.job = executor.submit(RunJob(), item.plan, *job_args)
-                _record(out, item, "local")
-        counts = progress.show(todo)
-        if counts["queued"] == counts["running"] == 0:
-            break
-        time.sleep(POLL_SECONDS)
+    try:
+        while True:
+            if args.launcher == "local":
+                _start_local(executor, todo, first, twins, gpus, slots, job_args, out)
+            counts = progress.show(todo)
+            if counts["queued"] == counts["running"] == 0:
+                break
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        if args.launcher == "local":  # the local jobs are this process's children: stop them
+            for item in (i for i in todo if i.job is not None and i.outcome is None):
+                item.job.cancel(check=False)
+        raise
     return outcomes | {item.plan.name: item.outcome for item in todo}
+
+
+def _start_local(executor, todo: list[Submitted], first: dict, twins: set, gpus: list[int], slots: int,
+                 job_args: tuple, out: Path) -> None:
+    """Fills the free slots with the next runs (a twin once its first has ended), each on a GPU of its own when
+    there are several (all on the one GPU when there is one)."""
+    running = [i for i in todo if i.job is not None and i.state() == "running"]
+    free = [g for g in gpus if g not in {i.gpu for i in running}] if len(gpus) > 1 else list(gpus)
+    ready = [i for i in todo if i.job is None and (id(i) not in twins or first[i.plan.train_key].outcome)]
+    for item in ready[: slots - len(running)]:
+        if gpus:
+            item.gpu = free.pop(0) if len(gpus) > 1 else gpus[0]
+            executor.update_parameters(gpus_per_node=1, visible_gpus=(item.gpu,))
+        item.job = executor.submit(RunJob(), item.plan, *job_args)
+        _record(out, item, "local")
+
+
+def _latest_records(out: Path) -> dict[str, dict]:
+    """Each run's latest line of the jobs file (a line cut short by a crash is skipped)."""
+    jobs: dict[str, dict] = {}
+    if (out / JOBS_FILE).exists():
+        for line in (out / JOBS_FILE).read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+                jobs[record["run"]] = record
+            except (ValueError, KeyError, TypeError):
+                continue
+    return jobs
+
+
+def _job_alive(record: dict) -> bool | None:
+    """Whether a recorded job is still queued or running (None: cannot tell)."""
+    if not record.get("job_id"):
+        return None
+    if record["launcher"] == "local":
+        try:
+            os.kill(int(record["job_id"]), 0)  # a local job id is its controller's pid
+            return True
+        except (ProcessLookupError, ValueError):
+            return False
+        except PermissionError:
+            return True
+    import submitit
+    state = submitit.SlurmJob(Path(record["stdout"]).parent, record["job_id"]).state
+    return None if state == "UNKNOWN" else state in ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING")
 
 
 def collect(out: Path) -> int:
     """Lists the runs of `out` that are not done, with their job ids and logs; returns their number."""
-    jobs: dict[str, dict] = {}
-    if (out / JOBS_FILE).exists():
-        for line in (out / JOBS_FILE).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                jobs[record["run"]] = record  # the latest submission of each run
+    jobs = _latest_records(out)
     pending = []
     for status_path in sorted(out.glob("*/*/seed*/status.json")):
         run = str(status_path.parent.relative_to(out))
@@ -213,6 +288,8 @@ def collect(out: Path) -> int:
             pending.append((run, "queued", None))
     for run, state, error in pending:
         job = jobs.get(run)
+        if state == "running" and job and _job_alive(job) is False:
+            state = "stopped (its job ended before the run did; launch again to resume it)"
         where = ("not launched as a job" if not job else f"not submitted yet ({job['launcher']})" if not job["job_id"]
                  else f"job {job['job_id']} ({job['launcher']}), logs {job['stdout']} {job['stderr']}")
         print(f"{state}: {run}: {where}" + (f"; {error}" if error else ""), file=sys.stderr)

@@ -321,8 +321,9 @@ def train_or_reuse(plan: RunPlan, method, batcher) -> dict:
 def _adopt_twin_training(plan: RunPlan) -> str | None:
     """Work done once: a run whose training key equals that of a finished run (e.g. `arae_gauss` and
     `arae`, which differ only in how they sample) copies its final checkpoint and curves instead of
-    training again; if the twin is being run by another process, it waits for it. Returns the twin's
-    folder relative to the output folder, or None."""
+    training again; if the twin is being run by another process, it waits for it (only for a twin whose folder
+    sorts first, so that two twins never wait for each other). Returns the twin's folder relative to the output
+    folder, or None."""
     if (plan.dir / "checkpoint.pt").exists():
         return None
     out = plan.dir.parents[2]
@@ -332,7 +333,7 @@ def _adopt_twin_training(plan: RunPlan) -> str | None:
             same = twin != plan.dir and read_json(run_json).get("train_key") == plan.train_key
         except (OSError, ValueError):
             continue
-        if same and read_status(twin) == "running":
+        if same and read_status(twin) == "running" and twin < plan.dir:
             log(plan, f"waiting for {twin.relative_to(out)}, which trains the same model in another process")
             with open(twin / ".lock", "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_SH)  # returns once that process has released the run

@@ -20,9 +20,9 @@ ROWS = ["-r", "real", "-r", "ae", "-r", "arae"]
 TWIN = ["-r", "arae_gauss"]  # trains exactly like arae: reuses its training
 
 
-def _args(out, corpus, *extra):
+def _args(out, corpus, *extra, rows=ROWS):
     return ["-b", "snli_generation", "--preset", "smoke", "--out", str(out), "--set", f"data={corpus}", *TINY,
-            *ROWS, *extra]
+            *rows, *extra]
 
 
 def _values(out) -> dict:
@@ -30,9 +30,9 @@ def _values(out) -> dict:
         return {(r["row"], r["seed"], r["metric"]): r["value"] for r in csv.DictReader(f)}
 
 
-def _launch(out, corpus, *extra) -> subprocess.Popen:
+def _launch(out, corpus, *extra, rows=ROWS) -> subprocess.Popen:
     """run_all.py in its own process group (so a test can kill it with its jobs)."""
-    return subprocess.Popen([sys.executable, "run_all.py", *_args(out, corpus, *extra)], cwd=REPO,
+    return subprocess.Popen([sys.executable, "run_all.py", *_args(out, corpus, *extra, rows=rows)], cwd=REPO,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
@@ -67,10 +67,11 @@ def test_two_launches_on_one_folder_run_each_run_once(tmp_path, tiny_text_dir):
 
 
 def test_a_killed_job_resumes_when_launched_again_and_collect_lists_it(tmp_path, tiny_text_dir, capsys):
-    out, slow = tmp_path / "runs", ["--set", "train.steps=400", "--set", "train.checkpoint_every=20"]
-    launch = _launch(out, tiny_text_dir, "--launcher", "local", *slow)  # real, then ae (then arae)
+    out, slow, rows = tmp_path / "runs", ["--set", "train.steps=400", "--set", "train.checkpoint_every=20"], \
+        ["-r", "ae", "-r", "arae"]
+    launch = _launch(out, tiny_text_dir, "--launcher", "local", *slow, rows=rows)  # ae, then arae
     checkpoint = None
-    for _ in range(600):
+    for _ in range(1500):
         checkpoint = next(out.glob("snli_generation/ae/seed0-*/checkpoint.pt"), None)
         if checkpoint or launch.poll() is not None:
             break
@@ -86,11 +87,12 @@ def test_a_killed_job_resumes_when_launched_again_and_collect_lists_it(tmp_path,
     err = capsys.readouterr().err
     jobs = [json.loads(line) for line in (out / "_jobs" / "jobs.jsonl").read_text().splitlines()]
     job = [j for j in jobs if j["run"] == str(run_dir.relative_to(out))][-1]
-    assert f"running: {run_dir.relative_to(out)}: job {job['job_id']} (local), logs {job['stdout']}" in err
+    assert (f"stopped (its job ended before the run did; launch again to resume it): {run_dir.relative_to(out)}: "
+            f"job {job['job_id']} (local), logs {job['stdout']}") in err
     assert "queued: snli_generation/arae/seed0-" in err and "not submitted yet (local)" in err
     assert "2 run(s) not done yet" in err and (out / "report" / "index.html").exists()
 
-    assert main(_args(out, tiny_text_dir, "--launcher", "local", "--jobs", "2", *slow)) == 0
+    assert main(_args(out, tiny_text_dir, "--launcher", "local", "--jobs", "2", *slow, rows=rows)) == 0
     jobs = [json.loads(line) for line in (out / "_jobs" / "jobs.jsonl").read_text().splitlines()]
     second = [j for j in jobs if j["run"] == str(run_dir.relative_to(out))][-1]
     log = open(second["stderr"]).read()
@@ -119,4 +121,7 @@ def test_slurm_options_become_submitit_parameters(tmp_path, monkeypatch):
     monkeypatch.setattr(submitit.SlurmExecutor, "affinity", staticmethod(lambda: 0))
     with pytest.raises(ConfigError, match="srun"):
         executor_for(args, tmp_path)
+
+def test_no_wait_is_for_slurm(tmp_path, capsys):
     assert main(["--launcher", "local", "--no-wait", "--out", str(tmp_path)]) == 2
+    assert "--no-wait works with --launcher slurm" in capsys.readouterr().err
