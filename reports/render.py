@@ -23,7 +23,8 @@ ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "c
               "threads")
 N_SAMPLES = 10
 ARROWS = {"lower": "↓", "higher": "↑"}
-OOV_LEGEND = ("OOV: share of evaluated words outside the vocabulary of the n-gram model; "
+OOV_LEGEND = ("OOV: share of evaluated words outside the vocabulary of the LM that scores them (the n-gram model, "
+              "or the RNN LM, whose scored tokens include </s>); "
               "fallback: lmplz could not estimate Kneser-Ney discounts and used "
               "--discount_fallback")
 
