@@ -261,14 +261,21 @@ def _job_alive(record: dict) -> bool | None:
     """Whether a recorded job is still queued or running (None: cannot tell)."""
     if not record.get("job_id"):
         return None
-    if record["launcher"] == "local":
+    if record["launcher"] == "local":  # a local job id is its controller's pid
+        pid = int(record["job_id"])
+        if not Path("/proc").is_dir():  # not Linux: the process exists, or not
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                pass
+            return True
         try:
-            os.kill(int(record["job_id"]), 0)  # a local job id is its controller's pid
-            return True
-        except (ProcessLookupError, ValueError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
             return False
-        except PermissionError:
-            return True
+        return stat.rsplit(")", 1)[-1].split()[0] != "Z"  # a zombie (killed, not reaped yet) has ended
     import submitit
     state = submitit.SlurmJob(Path(record["stdout"]).parent, record["job_id"]).state
     return None if state == "UNKNOWN" else state in ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING")
