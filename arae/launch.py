@@ -32,6 +32,7 @@ LAUNCHERS = ("inline", "local", "slurm")
 JOBS_FILE = Path("_jobs") / "jobs.jsonl"
 POLL_SECONDS = 2.0
 UNKNOWN_GIVE_UP_SECONDS = 600
+QUEUED_STATES = ("PENDING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING")  # Slurm states of a job waiting to run
 MAX_REQUEUES = 100  # Slurm timeouts/pre-emptions a job is requeued after (submitit's default is 3)
 
 
@@ -81,7 +82,7 @@ class Submitted:
                       f"min (does sacct work here?); stopped waiting for it (log: {self.job.paths.stderr})",
                       file=sys.stderr)
                 return "failed"
-            return "queued" if state in ("PENDING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING") else "running"
+            return "queued" if state in QUEUED_STATES else "running"
         try:
             self.outcome = self.job.result()
         except Exception as err:  # noqa: BLE001  (the job died: killed, out of memory, node failure)
@@ -159,26 +160,24 @@ def _gpus() -> list[int]:
     return (ids or list(range(torch.cuda.device_count())))[: torch.cuda.device_count()]
 
 
-def _still_submitted(out: Path, plan, launcher: str) -> str | None:
-    """The id of a Slurm job of an earlier launch that is still queued or running this run, if any."""
-    if launcher != "slurm":
-        return None  # a local job of an earlier launch holds its run's lock: the new job skips it ("locked")
-    import submitit
-    record = _latest_records(out).get(str(plan.dir.relative_to(out)))
-    if not record or not record.get("job_id") or record.get("launcher") != "slurm":
+def _still_submitted(records: dict[str, dict], out: Path, plan) -> str | None:
+    """The id of a Slurm job of an earlier launch (`records`: the jobs file) still queued or running this run.
+    A local job of an earlier launch is not looked up: it holds its run's lock, so the new job skips it."""
+    record = records.get(str(plan.dir.relative_to(out)))
+    if not record or record.get("launcher") != "slurm":
         return None
-    state = submitit.SlurmJob(Path(record["stdout"]).parent, record["job_id"]).state
-    return record["job_id"] if state in ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING") else None
+    return record["job_id"] if _job_alive(record) else None
 
 
 def submit_runs(plans: list, args, data_dir: Path, collect_command: str) -> dict[str, str]:
     """Runs `plans` through submitit; returns each run's outcome (done, skipped, locked, failed, or submitted
     with --no-wait)."""
     out, outcomes, todo = args.out, {}, []
+    records = _latest_records(out) if args.launcher == "slurm" else {}
     for plan in plans:
         if _is_done(plan) and not args.force:
             outcomes[plan.name] = "skipped"
-        elif job_id := _still_submitted(out, plan, args.launcher):
+        elif job_id := _still_submitted(records, out, plan):
             outcomes[plan.name] = "submitted"
             print(f"[{plan.name}] already submitted as job {job_id}, still queued or running: not submitted again",
                   file=sys.stderr)
@@ -278,7 +277,7 @@ def _job_alive(record: dict) -> bool | None:
         return stat.rsplit(")", 1)[-1].split()[0] != "Z"  # a zombie (killed, not reaped yet) has ended
     import submitit
     state = submitit.SlurmJob(Path(record["stdout"]).parent, record["job_id"]).state
-    return None if state == "UNKNOWN" else state in ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "CONFIGURING")
+    return None if state == "UNKNOWN" else state in (*QUEUED_STATES, "RUNNING")
 
 
 def collect(out: Path) -> int:

@@ -125,3 +125,18 @@ def test_slurm_options_become_submitit_parameters(tmp_path, monkeypatch):
 def test_no_wait_is_for_slurm(tmp_path, capsys):
     assert main(["--launcher", "local", "--no-wait", "--out", str(tmp_path)]) == 2
     assert "--no-wait works with --launcher slurm" in capsys.readouterr().err
+
+
+def test_a_run_whose_slurm_job_is_still_alive_is_not_resubmitted(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from arae import launch
+    plan = SimpleNamespace(dir=tmp_path / "b" / "row" / "seed0-abc")
+    records = {"b/row/seed0-abc": {"run": "b/row/seed0-abc", "launcher": "slurm", "job_id": "42", "stdout": "x/42.out"}}
+    monkeypatch.setattr(launch, "_job_alive", lambda record: True)
+    assert launch._still_submitted(records, tmp_path, plan) == "42"
+    monkeypatch.setattr(launch, "_job_alive", lambda record: None)  # unknown: submitted again
+    assert launch._still_submitted(records, tmp_path, plan) is None
+    monkeypatch.setattr(launch, "_job_alive", lambda record: True)
+    records["b/row/seed0-abc"]["launcher"] = "local"  # a local job holds the run's lock instead
+    assert launch._still_submitted(records, tmp_path, plan) is None
