@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs/)")
     p.add_argument("--data-dir", help="folder with the datasets (default: $ARAE_DATA_DIR, else ~/.cache/arae/data)")
     p.add_argument("--download", metavar="DATASET", action="append",
-                   help="download a dataset (snli, yelp_shen, yelp_references, mnist) into the data folder first")
+                   help="download a dataset into the data folder first, verified by sha256: snli, yelp_shen, "
+                        "yelp_references, mnist, or all (every one of them); repeatable. Files already there "
+                        "and intact are kept; network errors are retried")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: cuda if available")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value for every selected run, e.g. train.steps=200; "
@@ -123,7 +125,8 @@ def _execute(plan, data_dir: Path, device: torch.device, force: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     import baselines  # noqa: F401  (registers the baselines)
     import benchmarks  # noqa: F401  (registers the benchmark specs)
-    from arae.data import download, resolve_data_dir
+    from arae.data import resolve_data_dir
+    from arae.data.sources import download_datasets
     from arae.metrics.ngram_lm import find_lmplz
     from arae.runner import load_corpus, plan_runs, with_metrics
 
@@ -157,8 +160,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_wait and args.launcher != "slurm":
         raise ConfigError("--no-wait works with --launcher slurm: local jobs are started N at a time by this process")
     data_dir = resolve_data_dir(args.data_dir)
-    for name in args.download or []:
-        download(name, data_dir)
+    download_datasets(args.download or [], data_dir)
     specs = with_metrics(select(args.benchmark), args.metric)
     device = resolve_device(args.device) if args.launcher != "slurm" else None  # Slurm jobs resolve it on their node
     if any(spec.needs_lmplz for spec in specs):

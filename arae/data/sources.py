@@ -5,25 +5,35 @@ so a folder prepared offline and a folder filled by `download` are interchangeab
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import http.client
 import os
-import shutil
 import stat
 import sys
 import tempfile
+import time
+import urllib.error
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from arae.errors import DataError
+from arae.errors import ConfigError, DataError
 from arae.io import atomic_write_text
 from arae.registry import Registry
 
 DATA_DIR_ENV = "ARAE_DATA_DIR"
 DEFAULT_DATA_DIR = Path("~/.cache/arae/data")
 SUMS_FILE = "SHA256SUMS"  # per-folder record of what was downloaded, `sha256sum -c` format
+ALL = "all"  # the --download value meaning every registered dataset
+
+# A stalled server must not hang the suite, and a dropped connection usually passes.
+DOWNLOAD_TIMEOUT_S = 60  # per blocking network operation (connect, each read), not per file
+DOWNLOAD_ATTEMPTS = 3
+RETRY_BACKOFF_S = 2.0  # wait before the 2nd attempt; doubled before each further one
+PROGRESS_EVERY_S = 2.0
+CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -151,6 +161,29 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def dataset_names(requested: list[str]) -> list[str]:
+    """The registered names asked for, `all` expanded, first occurrence kept.
+
+    Every name is checked before anything is fetched, so a typo does not surface after
+    an hour of downloading.
+    """
+    known = DATASETS.names()
+    names: list[str] = []
+    for name in requested:
+        if name != ALL and name not in DATASETS:
+            close = difflib.get_close_matches(name, known + [ALL], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"unknown dataset {name!r}{hint} (known: {', '.join(known)}, {ALL})")
+        names += [n for n in (known if name == ALL else [name]) if n not in names]
+    return names
+
+
+def download_datasets(requested: list[str], data_dir: str | Path, *,
+                      progress: bool = True) -> list[Path]:
+    """`download` each dataset named (`all`: every registered one); returns their folders."""
+    return [download(name, data_dir, progress=progress) for name in dataset_names(requested)]
+
+
 def download(source: str | DatasetSource, data_dir: str | Path, *, progress: bool = True) -> Path:
     """Fetch every file of a dataset into data_dir/<folder>, verified, and return that folder.
 
@@ -183,24 +216,72 @@ def _is_current(target: Path, remote: RemoteFile) -> bool:
 
 
 def _fetch(remote: RemoteFile, target: Path, progress: bool) -> None:
-    """Download to a temp name beside the target, verify, then move into place atomically."""
+    """Download to a temp name beside the target, verify, then move into place atomically.
+
+    Network failures are retried; a sha256 mismatch is final (the server sent what it has).
+    """
     _say(progress, f"downloading {remote.url} -> {target}")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(remote.url) as response:
-            shutil.copyfileobj(response, out, 1 << 20)
+        with os.fdopen(fd, "wb") as out:
+            _copy_with_retries(remote.url, out, target, progress)
         actual = sha256_file(tmp)
         if remote.sha256 is not None and actual != remote.sha256:
             target.unlink(missing_ok=True)  # a stale bad copy must not pass for the real file
             raise DataError(target, f"sha256 mismatch for {remote.url}: expected "
                                     f"{remote.sha256}, got {actual}; the download was deleted")
         os.replace(tmp, target)
-    except (OSError, http.client.HTTPException) as e:  # URLError is an OSError
+    except OSError as e:
         raise DataError(target, f"download of {remote.url} failed: {e}") from e
     finally:
         tmp.unlink(missing_ok=True)
     _say(progress, f"  {target.stat().st_size:,} bytes, sha256 {actual}")
+
+
+def _copy_with_retries(url: str, out, target: Path, progress: bool) -> None:
+    """Copy url into `out`, starting over after a network failure, up to DOWNLOAD_ATTEMPTS times."""
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        out.seek(0)
+        out.truncate()
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                _copy(response, out, target.name, progress)
+            return
+        except (OSError, http.client.HTTPException) as e:  # URLError and timeouts are OSErrors
+            if attempt == DOWNLOAD_ATTEMPTS or not _retryable(e):
+                tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+                raise DataError(target, f"download of {url} failed after {tries}: {e}") from e
+            delay = RETRY_BACKOFF_S * 2 ** (attempt - 1)
+            _say(progress, f"  attempt {attempt} of {DOWNLOAD_ATTEMPTS} failed ({e}); "
+                           f"retrying in {delay:g} s")
+            time.sleep(delay)
+
+
+def _retryable(error: Exception) -> bool:
+    """A server error (5xx) or lost connection may pass; a 404 or 403 answer will not."""
+    return not isinstance(error, urllib.error.HTTPError) or error.code >= 500
+
+
+def _copy(response, out, label: str, progress: bool) -> None:
+    """Copy in chunks, saying how far it got every PROGRESS_EVERY_S seconds and at the end."""
+    length = response.headers.get("Content-Length", "")
+    total = int(length) if length.isdigit() else None
+    done, next_report = 0, time.monotonic() + PROGRESS_EVERY_S
+    while chunk := response.read(CHUNK):
+        out.write(chunk)
+        done += len(chunk)
+        if time.monotonic() >= next_report:
+            _say(progress, _progress_line(label, done, total))
+            next_report = time.monotonic() + PROGRESS_EVERY_S
+    _say(progress, _progress_line(label, done, total))
+
+
+def _progress_line(label: str, done: int, total: int | None) -> str:
+    if total is None:
+        return f"  {label}: {done / 1e6:.1f} MB"
+    percent = 100 * done // total if total else 100
+    return f"  {label}: {done / 1e6:.1f} of {total / 1e6:.1f} MB ({percent}%)"
 
 
 def _record_sums(path: Path, hashes: dict[str, str]) -> None:
