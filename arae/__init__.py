@@ -1,7 +1,6 @@
 """ARAE reproducibility suite: data, models, training, metrics for Zhao et al. (ICML 2018)."""
 __version__ = "0.1.0"
 
-# Part of every run hash and artefact key: bump it whenever a change to the code can change a
-# result (a training step, batching, sampling, a metric), so runs finished before the change are
-# never reused silently. Benchmark specs carry their own `version` for changes to one table.
-CODE_VERSION = 3
+# A label for people, recorded in every run.json: bump it with a change of results worth naming. It is not
+# what keeps old runs from being reused: the code fingerprint (arae/fingerprint.py) is, automatically.
+CODE_VERSION = 4

@@ -1,14 +1,14 @@
 """Artefacts that several runs share (a forward LM of a training split, later a style judge or a
 pretrained encoder): built once under `<out>/_artefacts/<kind>-<hash8>/`, keyed by everything they
-depend on, and rebuilt only when that key changes. A lock makes concurrent runs wait, not race."""
+depend on (the code fingerprint included), and rebuilt only when that key changes. A lock makes concurrent runs wait, not race."""
 from __future__ import annotations
 
 import fcntl
 from pathlib import Path
 from typing import Any, Callable
 
-from arae import CODE_VERSION
 from arae.config import config_hash
+from arae.fingerprint import code_fingerprint
 from arae.io import atomic_write_json, read_json
 
 MANIFEST = "artefact.json"
@@ -19,7 +19,7 @@ def build_once(root: Path, kind: str, key: dict[str, Any], build: Callable[[Path
     """(folder, info): `build(folder)` fills the folder and returns what to record about it; it runs
     only if no finished artefact with this key exists. `info` holds the key, that record and the folder
     as `<root name>/<kind>-<hash8>` (relative, so records do not depend on where the output folder is)."""
-    key = {"kind": kind, "code_version": CODE_VERSION, **key}
+    key = {"kind": kind, "code": code_fingerprint(), **key}
     folder = Path(root) / f"{kind}-{config_hash(key)[:8]}"
     manifest = folder / MANIFEST
     if not manifest.exists():

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--slurm-partition", metavar="NAME", help="slurm: the partition")
     launch.add_argument("--gpus-per-job", type=int, default=1, metavar="N", help="slurm: GPUs per job (default 1)")
     launch.add_argument("--cpus-per-job", type=int, metavar="N",
-                        help="CPU threads per job (slurm default 1; local default: cores / jobs)")
+                        help="slurm: CPUs reserved per job (default: the runs' `threads` setting, 1 unless --set "
+                             "threads=N). A run computes with its own `threads` whatever the launcher, so its "
+                             "numbers do not depend on how it was launched")
     launch.add_argument("--timeout-min", type=int, default=24 * 60, metavar="MIN",
                         help="a job's time limit in minutes (default 1440); on Slurm a job that reaches it is "
                              "requeued and resumes from its checkpoint")

@@ -39,24 +39,20 @@ MAX_REQUEUES = 100  # Slurm timeouts/pre-emptions a job is requeued after (submi
 class RunJob:
     """What a submitit job runs: one plan, in a fresh process (registrations imported there)."""
 
-    def __call__(self, plan, data_dir: str, device: str, force: bool, threads: int | None) -> str:
-        import torch
-
+    def __call__(self, plan, data_dir: str, device: str, force: bool) -> str:
         import baselines  # noqa: F401  (registers the models)
         import benchmarks  # noqa: F401  (registers the tasks)
         from arae.cli import resolve_device
         from arae.runner import execute
-        if threads:
-            torch.set_num_threads(threads)
         if int(os.environ.get("SLURM_RESTART_COUNT") or 0):  # requeued by Slurm: --force applied the first time
             force = False
         print(f"{plan.name} -> {plan.dir}", file=sys.stderr, flush=True)
         return execute(plan, Path(data_dir), resolve_device(device), force=force)
 
-    def checkpoint(self, plan, data_dir: str, device: str, force: bool, threads: int | None):
+    def checkpoint(self, plan, data_dir: str, device: str, force: bool):
         """Slurm pre-emption or timeout: requeue the same run; it resumes from its last checkpoint (never forced)."""
         import submitit
-        return submitit.helpers.DelayedSubmission(RunJob(), plan, data_dir, device, False, threads)
+        return submitit.helpers.DelayedSubmission(RunJob(), plan, data_dir, device, False)
 
 
 @dataclass(eq=False)
@@ -92,8 +88,9 @@ class Submitted:
         return self.state()
 
 
-def executor_for(args, out: Path):
-    """The submitit executor that `args` asks for, with its parameters."""
+def executor_for(args, out: Path, threads: int = 1):
+    """The submitit executor that `args` asks for, with its parameters; a Slurm job reserves `threads` CPUs
+    (the most any of its runs computes with) unless --cpus-per-job says otherwise."""
     import submitit
     folder = out / "_jobs" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") / "%j"  # a job id (a local pid)
     if args.launcher == "local":                                                         # is unique within a launch
@@ -105,7 +102,7 @@ def executor_for(args, out: Path):
     except RuntimeError as err:  # no srun: not on a Slurm cluster
         raise ConfigError(f"--launcher slurm: {err}") from None
     params: dict[str, Any] = {"time": args.timeout_min, "gpus_per_node": 0 if args.device == "cpu" else args.gpus_per_job,
-                              "cpus_per_task": args.cpus_per_job or 1, "array_parallelism": args.array_parallelism,
+                              "cpus_per_task": args.cpus_per_job or threads, "array_parallelism": args.array_parallelism,
                               "job_name": "arae"}
     if args.slurm_partition:
         params["partition"] = args.slurm_partition
@@ -183,11 +180,10 @@ def submit_runs(plans: list, args, data_dir: Path, collect_command: str) -> dict
                   file=sys.stderr)
         else:
             todo.append(Submitted(plan))
-    executor = executor_for(args, out)
+    executor = executor_for(args, out, max((p.config["threads"] for p in plans), default=1))
     gpus = _gpus() if args.device != "cpu" and args.launcher == "local" else []
     slots = min(args.jobs, len(gpus)) if len(gpus) > 1 else args.jobs
-    threads = args.cpus_per_job or (max(1, (os.cpu_count() or 1) // slots) if args.launcher == "local" else None)
-    job_args = (str(data_dir), args.device, args.force, threads)
+    job_args = (str(data_dir), args.device, args.force)  # a run computes with its own `threads` setting
     print(f"{len(todo)} runs to submit ({len(plans) - len(todo)} already done or submitted), launcher "
           f"{args.launcher}; collect the results any time with: {collect_command}", file=sys.stderr, flush=True)
     for item in todo:

@@ -6,6 +6,7 @@ the samples file, and one file per finished metric.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import fnmatch
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import threadpoolctl
 import torch
 
 from arae import CODE_VERSION
@@ -29,6 +31,7 @@ from arae.data.batching import BATCHINGS, StyleBatcher, make_batcher
 from arae.data.vocab import Vocab
 from arae.envinfo import environment
 from arae.errors import ConfigError, DataError, MetricNotComputable, SuiteError
+from arae.fingerprint import code_fingerprint
 from arae.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 from arae.metrics import METRICS, EvalContext, MetricValue
 from arae.metrics.base import KENLM_DEFAULT_ORDER
@@ -97,13 +100,17 @@ def with_metrics(specs: list[BenchmarkSpec], patterns: list[str] | None) -> list
 
 
 AMP_MODES = ("none", "bf16")
+# Settings of every run, whatever its benchmark. `threads`: the CPU threads a run computes with. Reductions
+# split over threads add in another order, so a run's numbers depend on it: it is part of the run's config
+# (and hash), never taken from the machine or the launcher. One thread is also the fastest on small models.
+RUN_DEFAULTS = {"threads": 1}
 
 
 def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: Path,
               overrides: list[str], data_dir: Path, rows: list[str] | None = None,
               metrics: list[str] | None = None) -> list[RunPlan]:
     """Resolves every run and reads its data (bad data fails here, before any training). The run hash
-    covers the code and benchmark versions and a fingerprint of the sentences, so neither a code fix
+    covers the code fingerprint (arae/fingerprint.py), the benchmark version and a fingerprint of the sentences, so neither a code fix
     nor new data in the same folder ever reuses old results."""
     _load_corpus.cache_clear()  # data is read afresh by every command, then shared by its runs
     plans = []
@@ -111,7 +118,9 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
         p, chosen = spec.presets[preset], select_metrics(spec, metrics)
         for row in select_rows(spec, preset, rows):
             cfg = deep_merge(deep_merge(p.config, p.row_overrides.get(row.name, {})), row.overrides)
-            cfg = apply_overrides(cfg, overrides, user_corpus=spec.user_corpus)
+            cfg = apply_overrides(deep_merge(RUN_DEFAULTS, cfg), overrides, user_corpus=spec.user_corpus)
+            if cfg["threads"] < 1:
+                raise ConfigError(f"threads={cfg['threads']}: a run needs at least one CPU thread")
             if cfg["train"]["amp"] not in AMP_MODES:
                 raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
             if cfg["train"].get("batching", "official") not in BATCHINGS:
@@ -120,9 +129,9 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
             _, data_fingerprint = load_corpus(cfg, data_dir)
             for k in range(seeds or p.seeds):
                 seed = derive_seed(spec.base_seed, spec.name, row.seed_row or row.name, k)
-                train_key = config_hash({"code_version": CODE_VERSION, "model": trains_as, "seed": seed,
+                train_key = config_hash({"code": code_fingerprint(), "model": trains_as, "seed": seed,
                                          "config": training_config(cfg), "data": data_fingerprint})
-                key = config_hash({"benchmark": spec.name, "version": spec.version, "code_version": CODE_VERSION,
+                key = config_hash({"benchmark": spec.name, "version": spec.version, "code": code_fingerprint(),
                                    "row": row.name, "model": row.model, "config": cfg, "seed": seed,
                                    "data": data_fingerprint, "metrics": [m.key for m in chosen]})
                 plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key, train_key,
@@ -206,6 +215,19 @@ def _clear(run_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def cpu_threads(n: int):
+    """Computes with `n` CPU threads inside the block (the run's `threads` setting): torch's and those of the
+    BLAS and OpenMP pools behind numpy, scipy and scikit-learn (judges, classifiers); then restores them."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpoolctl.threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = False) -> str:
     """Runs one plan to completion; returns "done", "skipped", "locked" or "failed" (reason in status.json)."""
     plan.dir.mkdir(parents=True, exist_ok=True)
@@ -221,28 +243,30 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
         atomic_write_json(plan.dir / "run.json", {
             "benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "model": plan.row.model, "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
-            "hash": plan.hash, "code_version": CODE_VERSION, "train_key": plan.train_key,
+            "hash": plan.hash, "code_version": CODE_VERSION, "code_fingerprint": code_fingerprint(),
+            "train_key": plan.train_key,
             "data_fingerprint": plan.data_fingerprint, "config": plan.config,
             "metric_flavours": list(plan.metric_names.values())})
-        atomic_write_json(plan.dir / "env.json", environment(device))
-        write_status(plan.dir, "running")
-        try:
-            atomic_write_json(plan.dir / "result.json", run_one(plan, data_dir, device))
-        except KeyboardInterrupt as err:
-            how = (f"resume from its checkpoint{f' ({err})' if str(err) else ''}"
-                   if (plan.dir / "checkpoint.pt").exists() else "start it over (it had no checkpoint yet)")
-            message = f"{plan.name} interrupted by the user; the same command will {how}"
-            write_status(plan.dir, "pending", message)
-            raise KeyboardInterrupt(message) from None
-        except SuiteError as err:
-            write_status(plan.dir, "failed", str(err))
-            return "failed"
-        except Exception as err:  # a crash in one run must not stop the others; the traceback is kept
-            atomic_write_text(plan.dir / "error.log", traceback.format_exc())
-            write_status(plan.dir, "failed", f"{type(err).__name__}: {err} (traceback in {plan.dir / 'error.log'})")
-            return "failed"
-        write_status(plan.dir, "done")
-        return "done"
+        with cpu_threads(plan.config["threads"]):
+            atomic_write_json(plan.dir / "env.json", environment(device))
+            write_status(plan.dir, "running")
+            try:
+                atomic_write_json(plan.dir / "result.json", run_one(plan, data_dir, device))
+            except KeyboardInterrupt as err:
+                how = (f"resume from its checkpoint{f' ({err})' if str(err) else ''}"
+                       if (plan.dir / "checkpoint.pt").exists() else "start it over (it had no checkpoint yet)")
+                message = f"{plan.name} interrupted by the user; the same command will {how}"
+                write_status(plan.dir, "pending", message)
+                raise KeyboardInterrupt(message) from None
+            except SuiteError as err:
+                write_status(plan.dir, "failed", str(err))
+                return "failed"
+            except Exception as err:  # a crash in one run must not stop the others; the traceback is kept
+                atomic_write_text(plan.dir / "error.log", traceback.format_exc())
+                write_status(plan.dir, "failed", f"{type(err).__name__}: {err} (traceback in {plan.dir / 'error.log'})")
+                return "failed"
+            write_status(plan.dir, "done")
+            return "done"
 
 
 def log(plan: RunPlan, message: str) -> None:
