@@ -243,10 +243,10 @@ class ClaimResult:
 
 
 def own_wall_seconds(timing: dict) -> float:
-    """A run's own work: sampling and metrics, plus training unless it reused a twin's checkpoint."""
-    parts = ("sample_seconds", "transfer_seconds", "classifier_seconds", "metric_seconds", "measure_seconds") + (
-        () if timing.get("training_reused_from") else ("train_seconds",))
-    return sum(timing.get(k) or 0 for k in parts)
+    """A run's own work: every timed phase (each `*_seconds` of its timing), training left out when the run
+    reused a twin's checkpoint."""
+    skipped = {"wall_seconds"} | ({"train_seconds"} if timing.get("training_reused_from") else set())
+    return sum(v or 0 for k, v in timing.items() if k.endswith("_seconds") and k not in skipped)
 
 
 def timing_means(runs: list[RunRecord]) -> dict[str, float | None]:
