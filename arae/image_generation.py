@@ -68,7 +68,8 @@ def images_task(plan: RunPlan, corpus, device: torch.device) -> dict:
     samples = _saved(folder / "images.npy", lambda: method.sample(e["n_samples"], generator))
     timing["sample_seconds"], began = round(time.perf_counter() - began, 3), time.perf_counter()
     outputs, test = {"images": samples}, corpus.images["test"]
-    grids = [("Generated digits", "grid_samples.npy", lambda: samples[: GRID * GRID].reshape(-1, GRID, PIXELS))]
+    shown = min(len(samples), GRID * GRID) // GRID * GRID  # whole lines of the grid (eval.n_samples may be < 64)
+    grids = [("Generated digits", "grid_samples.npy", lambda: samples[:shown].reshape(-1, GRID, PIXELS))]
     try:
         outputs["reconstruction"] = method.recon_errors(torch.from_numpy(test[0]).float())
         grids += [("Reconstructions (top: a test image of each digit, below: its reconstruction)",
