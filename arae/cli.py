@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-only", action="store_true", help="only rebuild summary.csv and the report from the records")
     p.add_argument("--readme", type=Path, metavar="FILE",
                    help="with --report-only: write the results of --out into FILE between the markers "
-                        "<!-- results:NAME --> and <!-- /results:NAME --> (NAME: the --out folder's name)")
+                        "<!-- results:NAME --> and <!-- /results:NAME --> (NAME: the --out folder's name); with "
+                        "--list: write the table of the benchmarks between <!-- benchmarks --> and <!-- /benchmarks -->")
     return p
 
 
@@ -124,6 +125,18 @@ def _execute(plan, data_dir: Path, device: torch.device, force: bool) -> str:
     return outcome
 
 
+def benchmark_table() -> str:
+    """The registered benchmarks as a markdown table (the README's, generated with --list --readme)."""
+    lines = ["| benchmark | paper | task | rows | metrics |", "|---|---|---|---|---|"]
+    for name in BENCHMARKS.names():
+        spec = BENCHMARKS.get(name)
+        extra = [f"`{row.name}` in `{preset}`" for preset, p in spec.presets.items() for row in p.extra_rows]
+        rows = ", ".join(f"`{row.name}`" for row in spec.rows) + (f" (+ {', '.join(extra)})" if extra else "")
+        metrics = ", ".join(f"`{m.recorded_name({})}`" for m in spec.metrics) or "its own measurements"
+        lines.append(f"| `{name}`: {spec.title} | {spec.paper_ref} | {spec.task} | {rows} | {metrics} |")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     import baselines  # noqa: F401  (registers the baselines)
     import benchmarks  # noqa: F401  (registers the benchmark specs)
@@ -133,6 +146,11 @@ def run(args: argparse.Namespace) -> int:
     from arae.runner import load_corpus, plan_runs, with_metrics
 
     if args.list:
+        if args.readme:
+            from reports.readme import replace_block
+            replace_block(args.readme, "benchmarks", benchmark_table())
+            print(f"{args.readme}: the table of the {len(BENCHMARKS.names())} benchmarks written", file=sys.stderr)
+            return 0
         for name in BENCHMARKS.names():
             print(f"{name}\t{BENCHMARKS.get(name).title}")
         return 0
@@ -154,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.readme}: results of {args.out} written", file=sys.stderr)
         return 0
     if args.readme:
-        raise ConfigError("--readme works with --report-only (it reads finished records)")
+        raise ConfigError("--readme works with --report-only (results) or --list (the benchmark table)")
     if args.seeds is not None and args.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
     if args.jobs < 1:

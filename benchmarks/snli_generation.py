@@ -56,7 +56,7 @@ SPEC = BenchmarkSpec(
     version=2,
     title="SNLI generation: reverse and forward perplexity of samples",
     title_on_user_data="Generation on {corpus}: reverse and forward perplexity of samples",
-    paper_ref="[ICLR] Table 5 (right); paper.md section 1.5",
+    paper_ref="[ICLR] Table 5 (right)",
     rows=(
         Row("real", "Real data", "real_data", note="training sentences themselves, drawn without replacement; "
                                                    "their forward PPL is scored by an LM trained on them (a floor)"),

@@ -69,7 +69,7 @@ SPEC = BenchmarkSpec(
     user_corpus="snli_pairs",
     title_on_user_data="Semi-supervised classification of sentence pairs on {corpus}",
     title="Semi-supervised SNLI: test accuracy from a fraction of the labelled pairs",
-    paper_ref="[ICLR] Table 5 (left); paper.md sections 1.4 and 2.5",
+    paper_ref="[ICLR] Table 5 (left)",
     rows=(
         Row("majority", "Majority class", "majority_class",
             note="the most frequent label of the labelled pairs, predicted for every test pair: chance level"),

@@ -24,7 +24,7 @@ SPEC = BenchmarkSpec(
     version=1,
     task="word_swap",
     title="Robustness to word-swap noise: NLL of the original sentence from a corrupted one (SNLI)",
-    paper_ref="[ICLR] Table 1 (left); paper.md section 1.1",
+    paper_ref="[ICLR] Table 1 (left)",
     rows=(
         Row("ae", "AE", "ae", note="the autoencoder trained on reconstruction alone"),
         Row("arae", "ARAE", "arae", shows=("train.grad_lambda",), note="the same autoencoder with the adversarial regulariser"),

@@ -77,13 +77,17 @@ def results_markdown(out: Path) -> str:
     return env.get_template("readme_results.md.j2").render(blocks=blocks)
 
 
-def update_readme(readme: Path, out: Path) -> None:
-    """Replace the block between the markers named after `out`; the markers must already be there."""
-    name = out.resolve().name
-    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
-    text = readme.read_text(encoding="utf-8")
-    if start not in text or end not in text:
+def replace_block(readme: Path, name: str, text: str) -> None:
+    """Replace the text between `<!-- NAME -->` and `<!-- /NAME -->`; the markers must already be there."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    content = readme.read_text(encoding="utf-8")
+    if start not in content or end not in content:
         raise ConfigError(f"{readme}: no '{start}' ... '{end}' markers to fill; add them where the table belongs")
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    block = f"{start}\n{results_markdown(out).strip()}\n{end}"
-    atomic_write_text(readme, pattern.sub(lambda _: block, text, count=1))
+    block = f"{start}\n{text.strip()}\n{end}"
+    atomic_write_text(readme, pattern.sub(lambda _: block, content, count=1))
+
+
+def update_readme(readme: Path, out: Path) -> None:
+    """The results of `out` between the markers named after it (`<!-- results:NAME -->`)."""
+    replace_block(readme, f"results:{out.resolve().name}", results_markdown(out))
