@@ -98,12 +98,6 @@ def select(patterns: list[str] | None) -> list[BenchmarkSpec]:
     return chosen
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
-    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
-
-
 def write_report(out: Path) -> None:
     from reports.render import render_report
     folder = render_report(out)  # also refreshes summary.csv from the same scan of the records
@@ -143,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     from arae.data import resolve_data_dir
     from arae.data.sources import download_datasets
     from arae.metrics.ngram_lm import find_lmplz
-    from arae.runner import load_corpus, plan_runs, with_metrics
+    from arae.runner import load_corpus, plan_runs, resolve_device, with_metrics
 
     if args.list:
         if args.readme:

@@ -42,8 +42,7 @@ class RunJob:
     def __call__(self, plan, data_dir: str, device: str, force: bool) -> str:
         import baselines  # noqa: F401  (registers the models)
         import benchmarks  # noqa: F401  (registers the tasks)
-        from arae.cli import resolve_device
-        from arae.runner import execute
+        from arae.runner import execute, resolve_device
         if int(os.environ.get("SLURM_RESTART_COUNT") or 0):  # requeued by Slurm: --force applied the first time
             force = False
         print(f"{plan.name} -> {plan.dir}", file=sys.stderr, flush=True)

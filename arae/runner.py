@@ -139,6 +139,12 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
     return plans
 
 
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")  # orders quick re-runs too
 
