@@ -27,7 +27,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "[setup] creating virtualenv $VENV"
   "$PY" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import arae, torch, kenlm, pytest, matplotlib, jinja2, scipy, sacrebleu, sklearn, submitit, threadpoolctl" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import arae, torch, kenlm, pytest, matplotlib, jinja2, scipy, sacrebleu, sklearn, submitit, threadpoolctl, mkdocs, material" 2>/dev/null; then
   echo "[setup] installing Python packages (torch==2.13.0, kenlm, ...)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".[test]"
