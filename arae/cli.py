@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "one <style>.txt per style for yelp_transfer, SNLI's layout (s1/s2/labels.{dev,test}, or "
                         "snli_1.0_*.jsonl) for snli_semisup")
     p.add_argument("--force", action="store_true", help="re-run runs that are finished or have checkpoints")
-    launch = p.add_argument_group("launching runs (README: On a cluster)")
+    launch = p.add_argument_group("launching runs (docs/cluster.md)")
     launch.add_argument("--launcher", choices=("inline", "local", "slurm"), default="inline",
                         help="inline: one run after another in this process (default); local: up to --jobs runs "
                              "at once as subprocesses (one per GPU with several GPUs); slurm: one Slurm job per run")

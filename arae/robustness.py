@@ -1,4 +1,4 @@
-"""The `word_swap` task ([ICLR] Table 1, paper.md section 1.1): train an autoencoder, corrupt every test
+"""The `word_swap` task ([ICLR] Table 1, docs/paper.md): train an autoencoder, corrupt every test
 sentence with k random word swaps, and score the NLL of the original sentence decoded from the corrupted
 sentence's code, for each k a benchmark metric asks for. A swap exchanges two distinct positions chosen
 uniformly at random (the paper's example "a woman sunglasses wearing ." is one such swap); the corruption

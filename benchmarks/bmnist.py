@@ -1,9 +1,9 @@
-"""[ICLR] Figure 3 (right): ARAE on binarized MNIST against a plain autoencoder (paper.md sections 1.7, 3.3)."""
+"""[ICLR] Figure 3 (right): ARAE on binarized MNIST against a plain autoencoder (docs/paper.md)."""
 from arae import image_generation  # noqa: F401  (registers the images task)
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, MetricSpec, Preset, Row
 from arae.config import deep_merge
 
-# bmnist/main.lua's settings (paper.md section 3.3): 100 "epochs" of 100 iterations, batch 100.
+# bmnist/main.lua's settings (docs/paper.md): 100 "epochs" of 100 iterations, batch 100.
 PAPER_CONFIG = {
     "data": {"corpus": "mnist", "path": None},
     "model": {"arch_enc": "800-400", "arch_dec": "400-800-1000", "code_size": 100, "noise_std": 0.4,

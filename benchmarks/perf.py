@@ -80,7 +80,7 @@ SPEC = BenchmarkSpec(
                     "generation", "generation_efficiency", 0.5),),
     notes=("Training rows use each model's paper configuration (official SNLI settings: 300-dim, batch 64, "
            "5 critic steps); only the number of timed iterations depends on the preset.",
-           "Against the official code on one machine, use ../shared/peer/compare.sh (README, section Performance).",),
+           "Speed against the official code (ported to PyTorch 2.13) on the same data and machine: docs/performance.md.",),
     presets={
         "smoke": _preset(2000, 2, 5, [0.25, 0.5, 1.0], [500, 1000, 2000], SMOKE_CONFIG, 2,
                          "smoke preset: 5 timed iterations per model, 2,000 sentences; a plumbing check"),

@@ -1,4 +1,4 @@
-"""[ICLR] Table 5 (right): reverse perplexity of LMs trained on samples, SNLI (paper.md section 1.5)."""
+"""[ICLR] Table 5 (right): reverse perplexity of LMs trained on samples, SNLI (docs/paper.md)."""
 from dataclasses import asdict
 
 from arae.benchmark import BENCHMARKS, Claim, MetricSpec, Preset, Row, BenchmarkSpec
@@ -8,7 +8,7 @@ from arae.metrics.rnnlm import RnnLmSettings
 # the VAE row's own settings (baselines/vae.py): not in the ARAE code, chosen after Bowman et al. 2016
 VAE_SETTINGS = {"lr": 1e-3, "clip": 5.0, "word_dropout": 0.25, "kl_anneal": 0.5}
 
-# The official lang/run_snli.py settings (June 2018 code, paper.md section 3.1).
+# The official lang/run_snli.py settings (June 2018 code, docs/paper.md).
 PAPER_CONFIG = {
     "data": {"corpus": "snli_lm", "path": None, "maxlen": 15, "vocab_size": 11000, "lowercase": True},
     "model": {"emsize": 300, "nhidden": 300, "nlayers": 1, "noise_r": 0.05, "noise_anneal": 0.9995,
@@ -18,7 +18,7 @@ PAPER_CONFIG = {
               "anneal_every": 100, "log_every": 200, "checkpoint_every": 2000, "amp": "none",
               "batching": "official", "diag_samples": 200},
     "eval": {"n_samples": 100000, "sample_batch": 1000, "ngram_order": 5, "ae_fit_codes": 10000, "n_preview": 10,
-             # the official RNNLM tool's settings (paper.md section 2.2), for the rnnlm flavour of the PPLs
+             # the official RNNLM tool's settings (docs/paper.md), for the rnnlm flavour of the PPLs
              "rnnlm": asdict(RnnLmSettings())},
     "vae": VAE_SETTINGS,
 }
@@ -85,9 +85,9 @@ SPEC = BenchmarkSpec(
         MetricSpec("forward_ppl.kenlm", "Forward PPL (5-gram)", "lower",
                    "not in the [ICLR] table; 5-gram KenLM trained on the real training split, scored on the samples"),
         MetricSpec("unique_fraction", "Unique samples", "higher",
-                   "not in the paper; distinct samples / samples, the mode-collapse measure of paper.md section 6"),
+                   "not in the paper; distinct samples / samples, a measure of mode collapse"),
     ),
-    # the paper's reverse PPL is an RNN LM trained on the samples (paper.md section 2.1): flavour rnnlm
+    # the paper's reverse PPL is an RNN LM trained on the samples (docs/paper.md): flavour rnnlm
     paper={"real": {"reverse_ppl.rnnlm": 27.4}, "lm": {"reverse_ppl.rnnlm": 90.6},
            "ae": {"reverse_ppl.rnnlm": 97.3}, "arae": {"reverse_ppl.rnnlm": 82.2}},
     claims=(
@@ -112,10 +112,10 @@ SPEC = BenchmarkSpec(
                                        "arae_gauss": {"train": {"grad_lambda": 0.01}}},
                         extra_rows=(Row("arae_published", "ARAE-GAN, published grad_lambda 0.1", "arae",
                                         note="the published encoder-adversarial weight, kept to show its "
-                                             "behaviour at this data size (paper.md section 6)"),),
+                                             "behaviour at this data size (docs/paper.md)"),),
                         note="small preset: 128-dim models, 2,000 iterations on the offline SNLI substitute, "
                              "10k samples. The ARAE row uses grad_lambda 0.01 (published 0.1 collapses at this "
-                             "size, paper.md section 6); the published setting is the arae_published row. 3 seeds per row. "
+                             "size, as the official code shows on this data: docs/paper.md); the published setting is the arae_published row. 3 seeds per row. "
                              "Not comparable to the paper's numbers."),
         "paper": Preset(PAPER_CONFIG, seeds=1, comparable_to_paper=True,
                         note="paper preset: the official run_snli.py settings, 15 epochs, 100k samples"),

@@ -1,6 +1,6 @@
 """[ICLR] Table 5 (left): semi-supervised SNLI, test accuracy of a classifier learnt from 22.2% / 10.8% /
 5.25% of the labelled pairs, on an encoder trained from the labels alone, pretrained as an AE, or as an
-ARAE (paper.md sections 1.4 and 2.5). The official code never released this experiment: every choice
+ARAE (docs/paper.md). The official code never released this experiment: every choice
 the paper leaves open is ours, written here and in the README with its reason.
 
 - Pool and labels: the fraction of the pool's pairs is picked per label (stratified) with a seed that

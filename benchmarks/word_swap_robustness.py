@@ -1,5 +1,5 @@
 """[ICLR] Table 1 (left): robustness to word-swap noise on SNLI: the NLL of reconstructing the original
-sentence from its version with k = 0..4 random word swaps, AE against ARAE (paper.md section 1.1).
+sentence from its version with k = 0..4 random word swaps, AE against ARAE (docs/paper.md).
 
 The models and their training are snli_generation's (same presets); the evaluation is the whole SNLI test
 split (a capped, evenly taken share at `smoke`). The paper's NLL is "averaged over sentences": ours is the

@@ -1,7 +1,6 @@
-"""[ICLR] Table 2: Yelp sentiment transfer, ARAE against a plain AE and the cross-aligned AE (paper.md
-sections 1.2, 2.4, 3.2, 3.5).
+"""[ICLR] Table 2: Yelp sentiment transfer, ARAE against a plain AE and the cross-aligned AE (docs/paper.md).
 
-How the paper's lambda maps onto the official code's weights is not documented (paper.md 3.2). We read
+How the paper's lambda maps onto the official code's weights is not documented (docs/paper.md). We read
 lambda^(1) as the weight of the WGAN term on the encoder and anchor it on the released code: its default
 grad_lambda 0.01 is lambda_a^(1) = 1, so grad_lambda = 0.01 * lambda^(1) (lambda_b^(1) = 10 -> 0.1).
 lambda^(2), the classifier's adversarial weight, is the code's lambda_class = 1 in both rows, as the
@@ -12,7 +11,7 @@ from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset,
 from arae.config import deep_merge
 from baselines.cross_aligned import DEFAULTS as CROSS_ALIGNED
 
-# The official yelp/train.py defaults (June 2018 code, paper.md section 3.2).
+# The official yelp/train.py defaults (June 2018 code, docs/paper.md).
 PAPER_CONFIG = {
     "data": {"corpus": "yelp", "path": None, "maxlen": 25, "vocab_size": 30000, "lowercase": True,
              "max_train_per_style": 0},

@@ -245,7 +245,7 @@ def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_
 
 @CORPORA.register("snli_pairs")
 def build_snli_pairs(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Corpus:
-    """SNLI for semi-supervised classification (paper.md section 2.5): a pool of labelled pairs, of which a
+    """SNLI for semi-supervised classification (docs/paper.md): a pool of labelled pairs, of which a
     benchmark reveals a fraction of the labels, and the pool's sentences as unlabelled text.
 
     Official: pool = SNLI train (550k pairs), valid = SNLI dev (model selection), test = SNLI test.

@@ -2,7 +2,7 @@
 when its grey value is above half of 255 (the official code scales to [-1, 1] and thresholds at 0).
 
 Official: all 60,000 training images (train-images-idx3-ubyte.gz), tested on the 10,000 of t10k. Offline
-(../shared/data/mnist), the first 10,000 training images come as train-first10k.npz; the substitute is
+(the offline data copy's mnist/), the first 10,000 training images come as train-first10k.npz; the substitute is
 recorded in the corpus description."""
 from __future__ import annotations
 

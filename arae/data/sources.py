@@ -1,6 +1,6 @@
 """Where the official data lives, how to fetch it, and how to check it arrived intact.
 
-The on-disk layout is the one of ../shared/data (snli/, yelp/, yelp-references/, mnist/),
+The on-disk layout is the one of the offline data copy (snli/, yelp/, yelp-references/, mnist/),
 so a folder prepared offline and a folder filled by `download` are interchangeable.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ class RemoteFile:
 class DatasetSource:
     name: str
     description: str
-    folder: str  # sub-folder of the data dir, as in ../shared/data
+    folder: str  # sub-folder of the data dir, as in the offline data copy
     files: tuple[RemoteFile, ...]
     citation: str
     licence: str
@@ -71,7 +71,7 @@ DATASETS.add("snli", DatasetSource(
     name="snli",
     description="Stanford NLI 1.0: 570k sentence pairs, jsonl with binary parses",
     folder="snli",
-    # The archive's sha256 is not known to us offline (the copy in ../shared/data is the
+    # The archive's sha256 is not known to us offline (the copy in the offline data copy is the
     # SentEval re-export, not this zip). Its hash is printed and recorded on download.
     files=(RemoteFile("https://nlp.stanford.edu/projects/snli/snli_1.0.zip", None,
                       "snli_1.0.zip", extract=True),),
@@ -85,7 +85,7 @@ DATASETS.add("yelp_shen", DatasetSource(
     description="Shen et al. 2017 Yelp sentiment data, sentiment.{train,dev,test}.{0,1} "
                 "(.0 negative, .1 positive)",
     folder="yelp",
-    # Hashes of dev/test come from the unchanged copies in ../shared/data. The train files'
+    # Hashes of dev/test come from the unchanged copies in the offline data copy. The train files'
     # sha256 is unknown to us; their git blob ids are 036fc63d... (.0) and bacfff76... (.1).
     files=_files(_SHEN, {
         "sentiment.train.0": None,
@@ -129,7 +129,7 @@ DATASETS.add("mnist", DatasetSource(
     name="mnist",
     description="MNIST handwritten digits, the four original idx .gz files",
     folder="mnist",
-    # The original archives' published sha256 sums. The .gz copies in ../shared/data hash
+    # The original archives' published sha256 sums. The .gz copies in the offline data copy hash
     # differently: same size and same decompressed bytes, re-gzipped with a newer header mtime.
     files=_files(_MNIST, {
         "train-images-idx3-ubyte.gz":

@@ -1,4 +1,4 @@
-"""Accuracy of sentence-pair classifiers learnt from a fraction of the labels (paper.md section 2.5)."""
+"""Accuracy of sentence-pair classifiers learnt from a fraction of the labels (docs/paper.md)."""
 from __future__ import annotations
 
 from collections import Counter

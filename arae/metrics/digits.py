@@ -1,5 +1,5 @@
 """Metrics of generated and reconstructed binarized digits (the `bmnist` benchmark). The paper shows its MNIST
-results as pictures only (paper.md section 1.7); these numbers are ours.
+results as pictures only (docs/paper.md); these numbers are ours.
 
 Generated images are judged by a digit classifier trained on the real binarized training images (a
 scikit-learn MLP, flavour `mlp`), built once per training data and shared by every row and seed; it is stored as

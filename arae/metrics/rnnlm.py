@@ -1,4 +1,4 @@
-"""RNN-LM forward and reverse perplexity: the paper's own protocol (paper.md sections 2.1-2.2, the
+"""RNN-LM forward and reverse perplexity: the paper's own protocol (docs/paper.md, the
 official lang/preprocess_lm.py + lang/train_rnnlm.py tool).
 
 As the official tool: the vocabulary is the top `max_vocab` words of the LM's training text (for reverse
@@ -7,7 +7,7 @@ before the softmax, uniform init +-0.1, SGD lr 1 without decay, gradient norm cl
 epochs, and the epoch with the best validation PPL is kept. PPL = exp(total NLL / predicted tokens), where
 the predicted tokens include </s>.
 
-The two caveats of paper.md section 2.2, decided as the official tool does: words of the scored text that
+The two caveats of docs/paper.md, decided as the official tool does: words of the scored text that
 are not in the LM's vocabulary become <unk>, and the generators' own unknown word is the literal <oov>. For
 reverse PPL <oov> is an ordinary word of the samples' vocabulary, and real words the samples never used become
 <unk>, which the LM has rarely seen as a target (so scarce samples pay for it, unless their vocabulary is so

@@ -1,4 +1,4 @@
-"""Robustness of reconstruction to corrupted input (paper.md section 1.1)."""
+"""Robustness of reconstruction to corrupted input (docs/paper.md)."""
 from __future__ import annotations
 
 from statistics import fmean

@@ -2,7 +2,7 @@
 (fitted with scikit-learn), trained on the real training sentences of every style. It is stored as arrays
 (arae.array_store, no pickle) and predicts with the numpy code here, at build time as after loading.
 
-The paper's judge was a fastText classifier whose training is undocumented (paper.md section 2.4);
+The paper's judge was a fastText classifier whose training is undocumented (docs/paper.md);
 this one is ours, so its accuracies carry the flavour `ngram_logreg`, and its own accuracy on real
 held-out sentences is recorded beside every transfer accuracy. It is built once per training data
 and judge settings (arae.artefacts) and shared by every row, seed and the `score` command.

@@ -1,4 +1,4 @@
-"""Style-transfer metrics (paper.md section 2.4). Each reads the `transfers` output: one Direction per
+"""Style-transfer metrics (docs/paper.md). Each reads the `transfers` output: one Direction per
 (source style, target style) pair, and reports the overall value with every direction in its details.
 
 BLEU is sacrebleu's corpus BLEU with `tokenize="none", lowercase=True` on our already tokenized text,

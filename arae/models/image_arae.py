@@ -1,4 +1,4 @@
-"""ARAE on binarized MNIST, as bmnist/main.lua (paper.md section 3.3): MLP encoder to a code on the unit
+"""ARAE on binarized MNIST, as bmnist/main.lua (docs/paper.md): MLP encoder to a code on the unit
 sphere, Gaussian noise on the code (std annealed by `noise_anneal` every 100 iterations), MLP decoder with a
 2-way softmax per pixel, an MLP generator ending in tanh, and a WGAN critic with weight clipping.
 

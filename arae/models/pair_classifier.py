@@ -1,4 +1,4 @@
-"""A sentence-pair classifier on a sentence encoder, for semi-supervised SNLI (paper.md section 2.5).
+"""A sentence-pair classifier on a sentence encoder, for semi-supervised SNLI (docs/paper.md).
 
 The paper leaves the classifier open; this is the common choice of InferSent (Conneau et al. 2017):
 each sentence's code (the encoder's unit-norm code c, no noise), the features [u, v, |u - v|, u * v],

@@ -1,4 +1,4 @@
-"""ARAE for style transfer (the official yelp/train.py, June 2018; paper.md section 3.2), for K >= 2 styles.
+"""ARAE for style transfer (the official yelp/train.py, June 2018; docs/paper.md), for K >= 2 styles.
 
 A shared encoder, one decoder per style (own embedding and LSTM, shared output projection), a code
 classifier trained on detached codes whose flipped-label gradient regularises the encoder, and the
