@@ -79,7 +79,7 @@ class BenchmarkSpec:
     notes: tuple = ()
     base_seed: int = 1111
     title_on_user_data: str = "{corpus}"  # the title when run on a user's corpus (--set data=PATH)
-    task: str = "generation"        # what each run does: a name in arae.runner.TASKS
+    task: Any = None                # what each run does: a Task subclass (arae/tasks/)
     targets: tuple = ()
     user_corpus: str = "text_dir"   # the corpus that reads a user's folder given as --set data=PATH
     tradeoffs: tuple = ()           # (x metric, y metric) pairs the report plots row against row
@@ -118,7 +118,7 @@ class BenchmarkSpec:
                            if measured(c.metric)],
                 "targets": [{**asdict(t), "metric": metric_names.get(t.metric, t.metric)} for t in self.targets
                             if measured(t.metric)],
-                "task": self.task, "notes": list(self.notes), "preset_note": p.note,
+                "task": self.task.name, "notes": list(self.notes), "preset_note": p.note,
                 "tradeoffs": [[metric_names.get(x, x), metric_names.get(y, y)] for x, y in self.tradeoffs
                               if measured(x) and measured(y)]}
 

@@ -127,7 +127,7 @@ def benchmark_table() -> str:
         extra = [f"`{row.name}` in `{preset}`" for preset, p in spec.presets.items() for row in p.extra_rows]
         rows = ", ".join(f"`{row.name}`" for row in spec.rows) + (f" (+ {', '.join(extra)})" if extra else "")
         metrics = ", ".join(f"`{m.recorded_name({})}`" for m in spec.metrics) or "its own measurements"
-        lines.append(f"| `{name}`: {spec.title} | {spec.paper_ref} | {spec.task} | {rows} | {metrics} |")
+        lines.append(f"| `{name}`: {spec.title} | {spec.paper_ref} | {spec.task.name} | {rows} | {metrics} |")
     return "\n".join(lines)
 
 

@@ -129,7 +129,7 @@ def _record(out: Path, item: Submitted, launcher: str) -> None:
 
 
 def _is_done(plan) -> bool:
-    from arae.runner import read_status
+    from arae.tasks.base import read_status
     return read_status(plan.dir) == "done" and (plan.dir / "result.json").exists()
 
 

@@ -1,4 +1,5 @@
-"""Plan runs -> skip finished -> train / sample / score -> write records. One run = one folder.
+"""Plan runs -> skip finished -> dispatch to the benchmark's task (arae/tasks/) -> write records. One run = one
+folder; the runner holds no task code.
 
 A run folder is keyed by a hash of (benchmark, version, row, model, resolved config, seed, metrics),
 so a finished run is skipped and an interrupted one resumes from what it left: the checkpoint,
@@ -7,16 +8,12 @@ the samples file, and one file per finished metric.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
 import fnmatch
 import functools
 import hashlib
 import shutil
-import sys
-import time
 import traceback
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,50 +24,19 @@ from arae import CODE_VERSION
 from arae.benchmark import BenchmarkSpec, Row
 from arae.config import apply_overrides, config_hash, deep_merge, training_config
 from arae.data import Corpus, build_corpus
-from arae.data.batching import BATCHINGS, StyleBatcher, make_batcher
-from arae.data.vocab import Vocab
+from arae.data.batching import BATCHINGS
 from arae.envinfo import environment
-from arae.errors import ConfigError, DataError, MetricNotComputable, SuiteError
+from arae.errors import ConfigError, DataError, SuiteError
 from arae.fingerprint import code_fingerprint
-from arae.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
-from arae.metrics import METRICS, EvalContext, MetricValue
-from arae.metrics.base import KENLM_DEFAULT_ORDER
+from arae.io import atomic_write_json, atomic_write_text
 from arae.models import MODELS
 from arae.registry import Registry
 from arae.results import own_wall_seconds
 from arae.seeding import derive_seed, seed_everything
-from arae.training.loop import train
+from arae.tasks import RunPlan
+from arae.tasks.base import read_status
 
 RESULT_FILES = ("checkpoint.pt", "scalars.jsonl", "samples", "predictions", "metrics", "metrics_work", "result.json", "error.log")
-
-
-@dataclass
-class RunPlan:
-    spec: BenchmarkSpec
-    row: Row
-    preset: str
-    seed_index: int
-    seed: int
-    config: dict
-    data_fingerprint: str           # sha256 of the sentences of every split
-    hash: str
-    train_key: str                  # what decides the trained weights; equal keys train identically
-    dir: Path
-    metrics: tuple                  # the spec's MetricSpecs this run computes (--metric selects; default all)
-
-    @property
-    def name(self) -> str:
-        return f"{self.spec.name}/{self.row.name}/seed{self.seed_index}"
-
-    @property
-    def metric_params(self) -> dict:
-        e = self.config["eval"]
-        return {"order": e.get("ngram_order", KENLM_DEFAULT_ORDER), "rnnlm": e.get("rnnlm")}
-
-    @property
-    def metric_names(self) -> dict[str, str]:
-        """Each metric's key in the spec -> the name its result is recorded under."""
-        return {m.key: m.recorded_name(self.metric_params) for m in self.metrics}
 
 
 def select_rows(spec: BenchmarkSpec, preset: str, names: list[str] | None) -> list[Row]:
@@ -151,13 +117,6 @@ def _now() -> str:
 
 def write_status(run_dir: Path, state: str, error: str | None = None) -> None:
     atomic_write_json(run_dir / "status.json", {"state": state, "error": error, "updated": _now()})
-
-
-def read_status(run_dir: Path) -> str | None:
-    try:
-        return read_json(run_dir / "status.json")["state"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 class RunLock:
@@ -275,140 +234,13 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
             return "done"
 
 
-def log(plan: RunPlan, message: str) -> None:
-    print(f"[{plan.name}] {message}", file=sys.stderr, flush=True)
-
-
-TASKS: Registry = Registry("task")  # what a benchmark's runs do, by BenchmarkSpec.task
-
-
 def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
     """The result record of one run: what every benchmark records, plus what its task computed
     (at least "metrics" and "timing")."""
     corpus, _ = load_corpus(plan.config, data_dir)
     seed_everything(plan.seed)
-    computed = TASKS.get(plan.spec.task)(plan, corpus, device)
+    computed = plan.spec.task().run(plan, corpus, device)
     computed["timing"]["wall_seconds"] = round(own_wall_seconds(computed["timing"]), 3)
     return {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
             "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
             "data": corpus.description, **computed}
-
-
-def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, device: torch.device,
-                 styles: list[list[list[str]]] | None = None):
-    """The vocabulary and training batches of `sentences`, and the model `model` built for them. A model
-    that trains per style gets one batcher per style of `styles` (which together are `sentences`)."""
-    vocab, kind = Vocab.build(sentences, cfg["data"]["vocab_size"]), MODELS.get(model)
-    batch_size, batching = cfg["train"]["batch_size"], cfg["train"]["batching"]
-    if kind.styled:
-        if not styles or len(styles) < 2:
-            raise ConfigError(f"model {model} trains on sentences per style; corpus {cfg['data']['corpus']} has "
-                              f"{len(styles or [])} style(s)")
-        batcher = StyleBatcher(batching, [[vocab.encode(s) for s in style] for style in styles], batch_size, seed)
-        method = kind(vocab, cfg, device, n_styles=len(styles))
-    else:
-        batcher = make_batcher(batching, [vocab.encode(s) for s in sentences], batch_size, seed)
-        method = kind(vocab, cfg, device)
-    method.prepare(sentences, batcher.to(device))
-    return vocab, batcher, method
-
-
-def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab | None, outputs: dict, eval_text: list[list[str]],
-                 device: torch.device | str = "cpu") -> EvalContext:
-    return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
-                       eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words if vocab else [],
-                       valid_text=[" ".join(s) for s in corpus.valid],
-                       workdir=plan.dir / "metrics_work", params=plan.metric_params,
-                       artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus, device=device)
-
-
-@TASKS.register("generation")
-def generation_task(plan: RunPlan, corpus: Corpus, device: torch.device) -> dict:
-    """Train (or reuse a twin's training), sample, score the samples."""
-    cfg = plan.config
-    vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
-    timing = train_or_reuse(plan, method, batcher)
-    samples, timing["sample_seconds"] = _samples(plan, method)
-    ctx = eval_context(plan, corpus, vocab, {"samples": samples}, corpus.test, device)
-    metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
-    return {"metrics": metrics, "samples_preview": samples[: cfg["eval"]["n_preview"]], "n_samples": len(samples),
-            "n_samples_requested": cfg["eval"]["n_samples"], "data": {**corpus.description, "vocab_size": len(vocab)},
-            "timing": timing}
-
-
-def train_or_reuse(plan: RunPlan, method, batcher) -> dict:
-    """Trains the method (resuming from its checkpoint), or adopts a finished twin's training; returns timing."""
-    timing = {}
-    if method.trains:
-        if twin := _adopt_twin_training(plan):
-            timing["training_reused_from"] = twin
-            log(plan, f"trains exactly like {twin} (same training key): reusing its final checkpoint")
-        timing |= train(method, batcher, plan.config, plan.dir, report=functools.partial(log, plan))
-        log(plan, f"training throughput: {timing['train_sentences_per_sec']} sentences/s")
-    return timing
-
-
-def _adopt_twin_training(plan: RunPlan) -> str | None:
-    """Work done once: a run whose training key equals that of a finished run (e.g. `arae_gauss` and
-    `arae`, which differ only in how they sample) copies its final checkpoint and curves instead of
-    training again; if the twin is being run by another process, it waits for it (only for a twin whose folder
-    sorts first, so that two twins never wait for each other). Returns the twin's folder relative to the output
-    folder, or None."""
-    if (plan.dir / "checkpoint.pt").exists():
-        return None
-    out = plan.dir.parents[2]
-    for run_json in sorted(out.glob("*/*/seed*/run.json")):
-        twin = run_json.parent
-        try:
-            same = twin != plan.dir and read_json(run_json).get("train_key") == plan.train_key
-        except (OSError, ValueError):
-            continue
-        if same and read_status(twin) == "running" and twin < plan.dir:
-            log(plan, f"waiting for {twin.relative_to(out)}, which trains the same model in another process")
-            with open(twin / ".lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_SH)  # returns once that process has released the run
-        if same and read_status(twin) == "done" and (twin / "checkpoint.pt").exists():
-            for name in ("checkpoint.pt", "scalars.jsonl"):
-                if (twin / name).exists():
-                    atomic_write_bytes(plan.dir / name, (twin / name).read_bytes())
-            return str(twin.relative_to(out))
-    return None
-
-
-def _samples(plan: RunPlan, method) -> tuple[list[str], float]:
-    """Generates the samples once; a resumed run reads them back instead of generating again."""
-    path, meta_path = plan.dir / "samples" / "samples.txt", plan.dir / "samples" / "meta.json"
-    if path.exists() and meta_path.exists():
-        return path.read_text(encoding="utf-8").split("\n")[:-1], read_json(meta_path)["seconds"]
-    began = time.perf_counter()
-    generator = torch.Generator(device=method.device).manual_seed(derive_seed(plan.seed, "samples"))
-    samples = [" ".join(s) for s in method.sample(plan.config["eval"]["n_samples"], generator)]
-    seconds = round(time.perf_counter() - began, 3)
-    atomic_write_text(path, "".join(s + "\n" for s in samples))
-    atomic_write_json(meta_path, {"n": len(samples), "seconds": seconds})
-    log(plan, f"{len(samples)} samples in {seconds:.1f}s")
-    return samples, seconds
-
-
-def compute_metrics(plan: RunPlan, ctx: EvalContext) -> tuple[dict, float]:
-    """Each metric is stored in its own file as soon as it is computed; finished ones are not recomputed.
-    A metric that cannot be computed from these outputs is recorded as missing, with its reason."""
-    results, total = {}, 0.0
-    for spec in plan.metrics:
-        name = spec.recorded_name(plan.metric_params)
-        path = plan.dir / "metrics" / f"{name}.json"
-        if not path.exists():
-            began = time.perf_counter()
-            try:
-                value = METRICS.get(spec.metric)(dataclasses.replace(ctx, params=ctx.params | spec.params)).to_dict()
-            except MetricNotComputable as err:
-                value = MetricValue.missing(str(err)).to_dict()
-            value["seconds"] = round(time.perf_counter() - began, 3)
-            atomic_write_json(path, value)
-            shown = value["value"] if value["value"] is not None else f"missing ({value['missing_reason']})"
-            log(plan, f"{name} = {shown}")
-        record = read_json(path)
-        total += record.pop("seconds", 0.0)
-        results[name] = record
-    shutil.rmtree(ctx.workdir, ignore_errors=True)
-    return results, round(total, 3)

@@ -1,5 +1,5 @@
 """[ICLR] Figure 3 (right): ARAE on binarized MNIST against a plain autoencoder (docs/paper.md)."""
-from arae import image_generation  # noqa: F401  (registers the images task)
+from arae.tasks.images import Images
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, MetricSpec, Preset, Row
 from arae.config import deep_merge
 
@@ -28,7 +28,7 @@ CLASSIFIER_METRICS = ("digit_coverage.mlp", "digit_confidence.mlp")
 SPEC = BenchmarkSpec(
     name="bmnist",
     version=1,
-    task="images",
+    task=Images,
     title="Binarized MNIST: ARAE against a plain autoencoder",
     paper_ref="[ICLR] Figure 3 (right)",
     rows=(

@@ -2,7 +2,7 @@
 ARAE generator) and between the codes of two test sentences (AE and ARAE), 5 points per line, with a number
 for how smooth each path is (`path_excess`, defined in arae/metrics/interpolation.py and the README). The
 models and their training are snli_generation's presets."""
-from arae import interpolation  # noqa: F401  (registers the interpolation task)
+from arae.tasks.interpolation import Interpolation
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset, Row
 from benchmarks.snli_generation import PAPER_CONFIG as GENERATION, SMALL_CONFIG as GENERATION_SMALL
 from benchmarks.snli_generation import SMOKE_CONFIG as GENERATION_SMOKE, without_sampling
@@ -19,7 +19,7 @@ SMALL_ARAE = {"train": {"grad_lambda": 0.01}}
 SPEC = BenchmarkSpec(
     name="interpolation_smoothness",
     version=1,
-    task="interpolation",
+    task=Interpolation,
     title="Interpolations: decodes along lines between two codes, and how smoothly they change",
     paper_ref="[ICLR] section 5 and Figure 3 (qualitative)",
     rows=(

@@ -1,7 +1,7 @@
 """Performance: training throughput of every model at its paper configuration, greedy generation,
 the metric pipeline, and time against training-set size and vocabulary size (not a paper table)."""
 import baselines  # noqa: F401  (registers the baseline models, so every model gets a row)
-from arae import perf  # noqa: F401  (registers the perf task)
+from arae.tasks.perf import Perf
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, MetricSpec, Preset, Row, Target
 from arae.config import deep_merge
 from arae.models import MODELS
@@ -41,7 +41,7 @@ def _preset(n_samples: int, warmup: int, steps: int, fractions: list, vocab_size
 SPEC = BenchmarkSpec(
     name="perf",
     version=1,
-    task="perf",
+    task=Perf,
     requires=("lmplz",),  # its metric-pipeline rows run lmplz
     title="Performance: training, generation and metric throughput",
     paper_ref="not a paper table: the speed of this suite on the machine that ran it",

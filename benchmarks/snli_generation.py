@@ -1,6 +1,7 @@
 """[ICLR] Table 5 (right): reverse perplexity of LMs trained on samples, SNLI (docs/paper.md)."""
 from dataclasses import asdict
 
+from arae.tasks.generation import Generation
 from arae.benchmark import BENCHMARKS, Claim, MetricSpec, Preset, Row, BenchmarkSpec
 from arae.config import deep_merge
 from arae.metrics.rnnlm import RnnLmSettings
@@ -53,6 +54,7 @@ SMOKE_CONFIG = deep_merge(PAPER_CONFIG, {
 
 SPEC = BenchmarkSpec(
     name="snli_generation",
+    task=Generation,
     version=2,
     title="SNLI generation: reverse and forward perplexity of samples",
     title_on_user_data="Generation on {corpus}: reverse and forward perplexity of samples",

@@ -6,7 +6,7 @@ split (a capped, evenly taken share at `smoke`). The paper's NLL is "averaged ov
 NLL summed over each sentence's tokens (<eos> included), averaged over sentences; the per-token NLL is in
 the details. How the paper drew its swaps is not documented: see arae/robustness.py for ours.
 """
-from arae import robustness  # noqa: F401  (registers the word_swap task)
+from arae.tasks.word_swap import WordSwap
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset, Row
 from benchmarks.snli_generation import PAPER_CONFIG as GENERATION, SMALL_CONFIG as GENERATION_SMALL
 from benchmarks.snli_generation import SMOKE_CONFIG as GENERATION_SMOKE, VAE_SETTINGS, without_sampling
@@ -22,7 +22,7 @@ def _config(generation: dict, swap_sentences: int) -> dict:
 SPEC = BenchmarkSpec(
     name="word_swap_robustness",
     version=1,
-    task="word_swap",
+    task=WordSwap,
     title="Robustness to word-swap noise: NLL of the original sentence from a corrupted one (SNLI)",
     paper_ref="[ICLR] Table 1 (left)",
     rows=(

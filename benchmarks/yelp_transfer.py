@@ -6,7 +6,7 @@ grad_lambda 0.01 is lambda_a^(1) = 1, so grad_lambda = 0.01 * lambda^(1) (lambda
 lambda^(2), the classifier's adversarial weight, is the code's lambda_class = 1 in both rows, as the
 paper says it always is.
 """
-from arae import transfer  # noqa: F401  (registers the transfer task)
+from arae.tasks.transfer import Transfer
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset, Row
 from arae.config import deep_merge
 from baselines.cross_aligned import DEFAULTS as CROSS_ALIGNED
@@ -49,7 +49,7 @@ def _lambda(value: float) -> dict:
 SPEC = BenchmarkSpec(
     name="yelp_transfer",
     version=1,
-    task="transfer",
+    task=Transfer,
     user_corpus="style_dir",
     tradeoffs=(("self_bleu.sacrebleu", "transfer_acc.ngram_logreg"),),
     title="Yelp sentiment transfer: accuracy, content (BLEU) and fluency (PPL) of transfers",

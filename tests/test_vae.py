@@ -8,7 +8,7 @@ import torch
 import baselines  # noqa: F401
 import benchmarks  # noqa: F401
 from arae.benchmark import BENCHMARKS
-from arae.runner import build_method
+from arae.tasks.base import build_method
 from baselines.vae import kl_weight
 from conftest import TINY_SENTENCES
 

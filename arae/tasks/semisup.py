@@ -10,13 +10,11 @@ from __future__ import annotations
 import random
 import time
 
-import torch
-
 from arae.data.readers import NLIPair
 from arae.errors import DataError
 from arae.io import atomic_write_json, atomic_write_text, read_json
-from arae.runner import TASKS, RunPlan, build_method, compute_metrics, eval_context, log, train_or_reuse
 from arae.seeding import derive_seed
+from arae.tasks.base import Produced, RunPlan, Task, log
 
 
 def labelled_subsets(pairs: list[NLIPair], fractions: list[float], seed: int) -> dict[float, list[int]]:
@@ -37,25 +35,29 @@ def fractions_of(plan: RunPlan) -> list[float]:
     return sorted({m.params["fraction"] for m in plan.spec.metrics if "fraction" in m.params}, reverse=True)
 
 
-@TASKS.register("semisup")
-def semisup_task(plan: RunPlan, corpus, device: torch.device) -> dict:
-    if not corpus.pairs.get("pool"):
-        raise DataError(_pool_file(corpus),
-                        f"semi-supervised classification needs labelled sentence pairs; corpus {corpus.name} has none")
-    pool, split_seed = corpus.pairs["pool"], derive_seed(plan.spec.base_seed, plan.spec.name, "labelled", plan.seed_index)
-    chosen = labelled_subsets(pool, fractions_of(plan), split_seed)
-    _check_every_label_is_labelled(corpus, chosen)
-    vocab, batcher, method = build_method(plan.config, plan.row.model, corpus.train, plan.seed, device)
-    timing = train_or_reuse(plan, method, batcher)
-    predictions, timing["classifier_seconds"] = _predictions(plan, method, corpus, chosen)
-    ctx = eval_context(plan, corpus, vocab, {"predictions": predictions}, corpus.test)
-    metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
-    labelled = {str(f): {"pairs": len(idx), "of_pool": len(pool), "labelled_split_seed": split_seed}
-                for f, idx in chosen.items()}
-    return {"metrics": metrics, "labelled": labelled,
-            "data": {**corpus.description, "vocab_size": len(vocab),
-                     "model_selection": "best validation epoch" if corpus.pairs.get("valid") else "last epoch"},
-            "timing": timing}
+class SemiSupervised(Task):
+    name = "semisup"
+
+    def check(self, plan, corpus) -> None:
+        if not corpus.pairs.get("pool"):
+            raise DataError(_pool_file(corpus),
+                            f"semi-supervised classification needs labelled sentence pairs; corpus {corpus.name} has none")
+        _check_every_label_is_labelled(corpus, _chosen(plan, corpus)[0])
+
+    def produce(self, plan, method, corpus, vocab, device) -> Produced:
+        chosen, split_seed = _chosen(plan, corpus)
+        predictions, seconds = _predictions(plan, method, corpus, chosen)
+        labelled = {str(f): {"pairs": len(idx), "of_pool": len(corpus.pairs["pool"]), "labelled_split_seed": split_seed}
+                    for f, idx in chosen.items()}
+        return Produced({"predictions": predictions}, {"labelled": labelled},
+                        {"model_selection": "best validation epoch" if corpus.pairs.get("valid") else "last epoch"},
+                        {"classifier_seconds": seconds})
+
+
+def _chosen(plan: RunPlan, corpus) -> tuple[dict[float, list[int]], int]:
+    """The labelled pairs of each fraction, and the seed that chose them (the seed index's, not the row's)."""
+    split_seed = derive_seed(plan.spec.base_seed, plan.spec.name, "labelled", plan.seed_index)
+    return labelled_subsets(corpus.pairs["pool"], fractions_of(plan), split_seed), split_seed
 
 
 def _pool_file(corpus) -> str:

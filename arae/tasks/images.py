@@ -16,8 +16,8 @@ from arae.data.images import PIXELS
 from arae.errors import ConfigError
 from arae.models import MODELS
 from arae.models.method import OutputNotAvailable
-from arae.runner import TASKS, RunPlan, compute_metrics, eval_context, train_or_reuse
 from arae.seeding import derive_seed
+from arae.tasks.base import Produced, RunPlan, Task
 
 GRID = 8  # samples and interpolations: GRID x GRID images
 
@@ -56,33 +56,38 @@ def _saved(path, make) -> np.ndarray:
     return np.load(path)
 
 
-@TASKS.register("images")
-def images_task(plan: RunPlan, corpus, device: torch.device) -> dict:
-    cfg, e = plan.config, plan.config["eval"]
-    method = MODELS.get(plan.row.model)(None, cfg, device)
-    batcher = ImageBatcher(corpus.images["train"][0], cfg["train"]["batch_size"], plan.seed).to(device)
-    method.prepare(corpus.images, batcher)
-    timing = train_or_reuse(plan, method, batcher)
-    began, folder = time.perf_counter(), plan.dir / "samples"
-    generator = torch.Generator(device=device).manual_seed(derive_seed(plan.seed, "samples"))
-    samples = _saved(folder / "images.npy", lambda: method.sample(e["n_samples"], generator))
-    timing["sample_seconds"], began = round(time.perf_counter() - began, 3), time.perf_counter()
-    outputs, test = {"images": samples}, corpus.images["test"]
-    shown = min(len(samples), GRID * GRID) // GRID * GRID  # whole lines of the grid (eval.n_samples may be < 64)
-    grids = [("Generated digits", "grid_samples.npy", lambda: samples[:shown].reshape(-1, GRID, PIXELS))]
-    try:
-        outputs["reconstruction"] = method.recon_errors(torch.from_numpy(test[0]).float())
-        grids += [("Reconstructions (top: a test image of each digit, below: its reconstruction)",
-                   "grid_reconstructions.npy", lambda: _reconstructions(method, test)),
-                  (f"Interpolations between two {e['interpolate'].replace('noise', 'noise vectors')} (a path per line)",
-                   "grid_interpolations.npy", lambda: _interpolations(plan, method, test[0]))]
-    except OutputNotAvailable:
-        pass  # real images: nothing to reconstruct or interpolate; their metrics say so
-    for _, name, make in grids:
-        _saved(folder / name, make)
-    timing["reconstruction_seconds"] = round(time.perf_counter() - began, 3)  # and the grids
-    ctx = eval_context(plan, corpus, None, outputs, [])
-    metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
-    return {"metrics": metrics, "n_samples": len(samples), "n_samples_requested": e["n_samples"],
-            "image_grids": [{"title": title, "file": f"samples/{name}"} for title, name, _ in grids],
-            "data": corpus.description, "timing": timing}
+class Images(Task):
+    name = "images"
+
+    def build(self, plan, corpus, device):
+        method = MODELS.get(plan.row.model)(None, plan.config, device)
+        batcher = ImageBatcher(corpus.images["train"][0], plan.config["train"]["batch_size"], plan.seed).to(device)
+        method.prepare(corpus.images, batcher)
+        return None, batcher, method
+
+    def produce(self, plan, method, corpus, vocab, device) -> Produced:
+        e = plan.config["eval"]
+        began, folder = time.perf_counter(), plan.dir / "samples"
+        generator = torch.Generator(device=device).manual_seed(derive_seed(plan.seed, "samples"))
+        samples = _saved(folder / "images.npy", lambda: method.sample(e["n_samples"], generator))
+        seconds = {"sample_seconds": round(time.perf_counter() - began, 3)}
+        began, outputs, test = time.perf_counter(), {"images": samples}, corpus.images["test"]
+        shown = min(len(samples), GRID * GRID) // GRID * GRID  # whole lines of the grid (eval.n_samples may be < 64)
+        grids = [("Generated digits", "grid_samples.npy", lambda: samples[:shown].reshape(-1, GRID, PIXELS))]
+        try:
+            outputs["reconstruction"] = method.recon_errors(torch.from_numpy(test[0]).float())
+            grids += [("Reconstructions (top: a test image of each digit, below: its reconstruction)",
+                       "grid_reconstructions.npy", lambda: _reconstructions(method, test)),
+                      (f"Interpolations between two {e['interpolate'].replace('noise', 'noise vectors')} (a path per line)",
+                       "grid_interpolations.npy", lambda: _interpolations(plan, method, test[0]))]
+        except OutputNotAvailable:
+            pass  # real images: nothing to reconstruct or interpolate; their metrics say so
+        for _, name, make in grids:
+            _saved(folder / name, make)
+        seconds["reconstruction_seconds"] = round(time.perf_counter() - began, 3)  # and the grids
+        return Produced(outputs, {"n_samples": len(samples), "n_samples_requested": e["n_samples"],
+                                  "image_grids": [{"title": title, "file": f"samples/{name}"} for title, name, _ in grids]},
+                        seconds=seconds)
+
+    def eval_text(self, corpus):
+        return []

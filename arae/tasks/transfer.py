@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from arae.errors import DataError
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.metrics.transfer import Direction
-from arae.runner import TASKS, RunPlan, build_method, compute_metrics, eval_context, log, train_or_reuse
+from arae.tasks.base import Produced, RunPlan, Task, build_method, log
 
 N_PREVIEW = 10  # fixed test sentences per direction shown in the report, the same for every row
 
@@ -20,26 +18,28 @@ def preview_indices(n: int, k: int = N_PREVIEW) -> list[int]:
     return sorted({i * n // k for i in range(min(k, n))})
 
 
-@TASKS.register("transfer")
-def transfer_task(plan: RunPlan, corpus, device: torch.device) -> dict:
-    if len(corpus.styles) < 2:
-        raise DataError(corpus.description["files"].get("train", ["?"])[0],
-                        f"style transfer needs at least two styles; corpus {corpus.name} has {len(corpus.styles)}")
-    cfg = plan.config
-    vocab, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device,
-                                          styles=corpus.by_style["train"])
-    timing = train_or_reuse(plan, method, batcher)
-    directions, timing["transfer_seconds"] = _transfers(plan, method, corpus, vocab)
-    # reverse PPL scores real text that is neither trained on nor transferred (the validation split)
-    held_out = corpus.valid or corpus.test
-    ctx = eval_context(plan, corpus, vocab, {"transfers": directions}, held_out)
-    metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
-    preview = {d.name(corpus.styles): [{"index": i, "source": d.sources[i], "output": d.outputs[i]}
-                                       for i in preview_indices(len(d.sources))] for d in directions}
-    return {"metrics": metrics, "transfers_preview": preview, "n_transfers": sum(len(d.outputs) for d in directions),
-            "data": {**corpus.description, "vocab_size": len(vocab),
-                     "reverse_ppl_scored_on": "valid" if corpus.valid else "test"},
-            "timing": timing}
+class Transfer(Task):
+    name = "transfer"
+
+    def check(self, plan, corpus) -> None:
+        if len(corpus.styles) < 2:
+            raise DataError(corpus.description["files"].get("train", ["?"])[0],
+                            f"style transfer needs at least two styles; corpus {corpus.name} has {len(corpus.styles)}")
+
+    def build(self, plan, corpus, device):
+        return build_method(plan.config, plan.row.model, corpus.train, plan.seed, device, styles=corpus.by_style["train"])
+
+    def produce(self, plan, method, corpus, vocab, device) -> Produced:
+        directions, seconds = _transfers(plan, method, corpus, vocab)
+        preview = {d.name(corpus.styles): [{"index": i, "source": d.sources[i], "output": d.outputs[i]}
+                                           for i in preview_indices(len(d.sources))] for d in directions}
+        return Produced({"transfers": directions},
+                        {"transfers_preview": preview, "n_transfers": sum(len(d.outputs) for d in directions)},
+                        {"reverse_ppl_scored_on": "valid" if corpus.valid else "test"}, {"transfer_seconds": seconds})
+
+    def eval_text(self, corpus):
+        """Reverse PPL scores real text that is neither trained on nor transferred (the validation split)."""
+        return corpus.valid or corpus.test
 
 
 def _transfers(plan: RunPlan, method, corpus, vocab) -> tuple[list[Direction], float]:

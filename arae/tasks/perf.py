@@ -23,7 +23,7 @@ from arae.metrics import METRICS, EvalContext, MetricValue
 from arae.metrics.ngram_lm import train_ngram
 from arae.metrics.style_judge import TfidfLogreg, export, fit_judge
 from arae.registry import Registry
-from arae.runner import TASKS, RunPlan, build_method
+from arae.tasks.base import RunPlan, Task, build_method
 from arae.training.loop import autocast_for
 
 MEASURES: Registry = Registry("perf measure")  # perf.measure in a row's config picks one
@@ -71,17 +71,20 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-@TASKS.register("perf")
-def perf_task(plan: RunPlan, corpus, device: torch.device) -> dict:
-    """Runs the row's measure; its wall seconds and peak memory are recorded unless it says why not."""
-    with PeakMemory(device) as peak:
-        began = time.perf_counter()
-        metrics, extra = MEASURES.get(plan.config["perf"]["measure"])(plan, corpus, device)
-        seconds = time.perf_counter() - began
-    metrics.setdefault("seconds", MetricValue(round(seconds, 3)))
-    metrics.setdefault("peak_memory_mib", MetricValue(round(peak.peak / 2**20, 1), details={"what": peak.what}))
-    return {"metrics": {k: v.to_dict() for k, v in metrics.items()}, "timing": {"measure_seconds": round(seconds, 3)},
-            **extra}
+class Perf(Task):
+    """Each row measures one thing (its config's perf.measure) instead of training, producing and scoring."""
+    name = "perf"
+
+    def run(self, plan: RunPlan, corpus, device: torch.device) -> dict:
+        """The row's measure; its wall seconds and peak memory are recorded unless it says why not."""
+        with PeakMemory(device) as peak:
+            began = time.perf_counter()
+            metrics, extra = MEASURES.get(plan.config["perf"]["measure"])(plan, corpus, device)
+            seconds = time.perf_counter() - began
+        metrics.setdefault("seconds", MetricValue(round(seconds, 3)))
+        metrics.setdefault("peak_memory_mib", MetricValue(round(peak.peak / 2**20, 1), details={"what": peak.what}))
+        return {"metrics": {k: v.to_dict() for k, v in metrics.items()}, "timing": {"measure_seconds": round(seconds, 3)},
+                **extra}
 
 
 def _time_steps(method, batcher, cfg: dict, first: int, steps: int, device: torch.device) -> float:
