@@ -66,6 +66,7 @@ def test_bad_snli_files(tmp_path, capsys, kwargs, expected):
     _fails_cleanly([*TINY, "--out", str(tmp_path / "o"), "--data-dir", str(data)], capsys, *expected)
 
 
+@pytest.mark.slow
 def test_a_sentence_far_over_the_maximum_length_is_dropped_and_recorded(tmp_path):
     corpus = _corpus(tmp_path, **{"train.txt": "\n".join(TINY_SENTENCES * 4 + ["word " * 5000]) + "\n"})
     out = tmp_path / "o"

@@ -64,6 +64,7 @@ def test_training_lowers_the_reconstruction_loss():
     assert model.sentences_per_step == 16
 
 
+@pytest.mark.slow
 def test_transfer_keeps_input_order_for_every_pair_of_three_styles(trained3):
     model, styles = trained3
     for source, target in itertools.product(range(3), repeat=2):
@@ -94,6 +95,7 @@ def test_same_seed_gives_identical_losses():
     assert all(torch.equal(a[k], b[k]) for a, b in zip(*runs) for k in a)
 
 
+@pytest.mark.slow
 def test_state_dict_round_trip_transfers_identically(trained3):
     model, styles = trained3
     buffer = io.BytesIO()

@@ -15,7 +15,8 @@ from arae.data.batching import ImageBatcher
 from arae.models import MODELS
 from arae.data.readers import NLI_LABELS, NLIPair
 from arae.metrics import METRICS
-from arae.runner import build_method, plan_runs
+from arae.runner import plan_runs
+from arae.tasks.base import build_method
 from conftest import TINY_SENTENCES
 
 def _check_image_row(model: str, cfg: dict) -> None:
@@ -34,34 +35,34 @@ CASES = [(b, preset) for b in BENCHMARKS.names() for preset in BENCHMARKS.get(b)
 
 
 @pytest.mark.parametrize("benchmark, preset", CASES)
-def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, shared):
+def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, fixture_data):
     spec = BENCHMARKS.get(benchmark)
     assert set(spec.paper) <= {r.name for r in spec.rows_for(preset)}
-    if spec.task != "perf":  # the perf task measures its own metrics
+    if spec.task.name != "perf":  # the perf task measures its own metrics
         assert all(METRICS.get(m.metric) for m in spec.metrics)
     sentences = [s.split() for s in TINY_SENTENCES * 4]
     styles = [sentences[::2], sentences[1::2]]
-    for plan in plan_runs([spec], preset, 1, tmp_path, [], data_dir=shared):
+    for plan in plan_runs([spec], preset, 1, tmp_path, [], data_dir=fixture_data):
         torch.manual_seed(0)
         cfg = deep_merge(plan.config, {"train": {"batch_size": 8}})
-        if spec.task == "images":
+        if spec.task.name == "images":
             _check_image_row(plan.row.model, cfg)
             continue
         _, batcher, method = build_method(cfg, plan.row.model, sentences, 0, torch.device("cpu"), styles=styles)
         if method.trains:
             losses = method.train_step(0, batcher)
             assert all(math.isfinite(float(v)) for v in losses.values()), (plan.name, losses)
-        if spec.task == "transfer":
+        if spec.task.name == "transfer":
             outputs = method.transfer(styles[0][:3], 0, 1)
-        elif spec.task == "word_swap":
+        elif spec.task.name == "word_swap":
             outputs = method.reconstruct(sentences[:3], 8)
             assert len(method.reconstruction_nll(sentences[:3], sentences[:3], 8)) == 3
-        elif spec.task == "interpolation":
+        elif spec.task.name == "interpolation":
             if cfg["eval"]["interpolate"] == "noise":
                 outputs = method.decode_noise(torch.randn(3, cfg["model"]["z_size"]), 8)
             else:
                 outputs = method.decode_codes(method.encode_sentences(sentences[:3], 8), 8)
-        elif spec.task == "semisup":
+        elif spec.task.name == "semisup":
             pairs = [NLIPair(sentences[i], sentences[i + 1], NLI_LABELS[i % 3]) for i in range(12)]
             predict = method.fit_pair_classifier(pairs, pairs[:3], cfg["classifier"] | {"epochs": 1}, 0, print)
             outputs = predict(pairs[:3])

@@ -36,10 +36,10 @@ def _launch(out, corpus, *extra, rows=ROWS) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
+@pytest.mark.slow
 def test_two_local_jobs_give_the_inline_numbers(tmp_path, tiny_text_dir):
     assert main(_args(tmp_path / "inline", tiny_text_dir, *TWIN)) == 0
-    assert main(_args(tmp_path / "local", tiny_text_dir, *TWIN, "--launcher", "local", "--jobs", "2",
-                      "--cpus-per-job", "2")) == 0
+    assert main(_args(tmp_path / "local", tiny_text_dir, *TWIN, "--launcher", "local", "--jobs", "2")) == 0
     assert _values(tmp_path / "local") == _values(tmp_path / "inline")
     jobs = [json.loads(line) for line in (tmp_path / "local" / "_jobs" / "jobs.jsonl").read_text().splitlines()]
     jobs = [j for j in jobs if j["job_id"]]
@@ -53,9 +53,10 @@ def test_two_local_jobs_give_the_inline_numbers(tmp_path, tiny_text_dir):
     assert len((tmp_path / "local" / "_jobs" / "jobs.jsonl").read_text().splitlines()) == 8
 
 
+@pytest.mark.slow
 def test_two_launches_on_one_folder_run_each_run_once(tmp_path, tiny_text_dir):
     out = tmp_path / "runs"
-    launches = [_launch(out, tiny_text_dir, "--launcher", "local", "--jobs", "2", "--cpus-per-job", "1")
+    launches = [_launch(out, tiny_text_dir, "--launcher", "local", "--jobs", "2")
                 for _ in range(2)]
     summaries = [p.communicate(timeout=600)[1].splitlines()[-1] for p in launches]
     assert [p.returncode for p in launches] == [0, 0], summaries
@@ -66,6 +67,7 @@ def test_two_launches_on_one_folder_run_each_run_once(tmp_path, tiny_text_dir):
         assert steps == sorted(set(steps)), scalars
 
 
+@pytest.mark.slow
 def test_a_killed_job_resumes_when_launched_again_and_collect_lists_it(tmp_path, tiny_text_dir, capsys):
     out, slow, rows = tmp_path / "runs", ["--set", "train.steps=400", "--set", "train.checkpoint_every=20"], \
         ["-r", "ae", "-r", "arae"]

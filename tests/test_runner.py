@@ -24,6 +24,7 @@ def _metrics(out):
     return {p.parent.parent.name: read_json(p)["metrics"] for p in sorted(out.glob("*/*/seed*/result.json"))}
 
 
+@pytest.mark.slow
 def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     out = tmp_path / "runs"
     assert _run(out, tiny_text_dir) == 0
@@ -61,6 +62,7 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("*/*/seed*/result.json")}
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_and_seed_indices_differ(tmp_path, tiny_text_dir):
     assert _run(tmp_path / "a", tiny_text_dir, "--seeds", "2") == 0
     assert _run(tmp_path / "b", tiny_text_dir) == 0
@@ -75,6 +77,7 @@ def test_same_seed_same_numbers_and_seed_indices_differ(tmp_path, tiny_text_dir)
     assert curves["seed0"] != curves["seed1"]
 
 
+@pytest.mark.slow
 def test_crash_mid_training_resumes_to_identical_metrics(tmp_path, tiny_text_dir, monkeypatch):
     assert _run(tmp_path / "clean", tiny_text_dir, "-b", "snli_generation") == 0
     original = ARAE.train_step
@@ -96,6 +99,7 @@ def test_crash_mid_training_resumes_to_identical_metrics(tmp_path, tiny_text_dir
     assert [r["step"] for r in map(json.loads, (run_dir / "scalars.jsonl").read_text().splitlines())] == [2, 4, 6]
 
 
+@pytest.mark.slow
 def test_diverging_run_is_marked_failed_and_reported(tmp_path, tiny_text_dir, monkeypatch):
     original = ARAE.train_step
     monkeypatch.setattr(ARAE, "train_step",
@@ -155,6 +159,7 @@ def test_list_names_each_benchmark(capsys):
                                                             "snli_semisup", "word_swap_robustness", "yelp_transfer"]
 
 
+@pytest.mark.slow
 def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared, capsys):
     out = tmp_path / "runs"
     assert main(["-b", "snli_generation", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
@@ -170,6 +175,22 @@ def test_snli_generation_on_the_offline_snli_substitute(tmp_path, shared, capsys
     assert "substitute: SNLI train (550k pairs) not found" in summary and "train 11,519 sentences" in summary
 
 
+def test_snli_generation_names_the_snli_substitute_before_any_work(tmp_path, fixture_data, capsys):
+    """The same on SNLI-format files without the train split (the layout of the offline data), one row."""
+    from arae.data import build_corpus
+    out = tmp_path / "runs"
+    assert main(["-b", "snli_generation", "--preset", "smoke", "--out", str(out), "--data-dir", str(fixture_data),
+                 "-r", "real", "--set", "eval.n_samples=100"]) == 0
+    first_line = capsys.readouterr().err.splitlines()[0]
+    assert first_line.startswith(f"data: SNLI train (550k pairs) not found in {fixture_data}") and "see README" in first_line
+    n_train = len(build_corpus("snli_lm", fixture_data, maxlen=15).train)
+    data = read_json(next(out.glob("snli_generation/real/seed0-*/result.json")))["data"]
+    assert data["sizes"]["train"] == n_train and "SNLI dev" in data["substitute"]
+    summary = (out / "report" / "summary.md").read_text()
+    assert "substitute: SNLI train (550k pairs) not found" in summary and f"train {n_train:,} sentences" in summary
+
+
+@pytest.mark.slow
 def test_new_data_in_the_same_folder_is_a_new_run(tmp_path, tiny_text_dir):
     out = tmp_path / "runs"
     assert _run(out, tiny_text_dir, "-r", "real") == 0
@@ -179,6 +200,7 @@ def test_new_data_in_the_same_folder_is_a_new_run(tmp_path, tiny_text_dir):
     assert len(list(out.glob("snli_generation/real/seed0-*"))) == 2
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_runs_of_the_latest_command(tmp_path, tiny_text_dir):
     out = tmp_path / "runs"
 
@@ -193,6 +215,7 @@ def test_the_report_shows_the_runs_of_the_latest_command(tmp_path, tiny_text_dir
     assert unique_fraction_in_summary() == first
 
 
+@pytest.mark.slow
 def test_diagnostics_never_change_what_training_computes(tmp_path, tiny_text_dir):
     """Logging (and its diagnostics) at every step or only at the end gives the same weights."""
     def final_weights(out, every):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 import torch
 
 from arae.cli import main
@@ -22,6 +23,7 @@ def _metrics(out) -> dict:
         return {(r["row"], r["metric"]): r["value"] for r in csv.DictReader(f) if r["metric"] != "wall_seconds"}
 
 
+@pytest.mark.slow
 def test_inline_and_two_local_jobs_give_identical_metrics(tmp_path):
     before = torch.get_num_threads()
     torch.set_num_threads(2)  # an inline process on a 2-core machine; each local job starts with its own count
@@ -37,6 +39,7 @@ def test_inline_and_two_local_jobs_give_identical_metrics(tmp_path):
         assert json.loads(env.read_text())["threads"] == 1  # the run's setting, recorded
 
 
+@pytest.mark.slow
 def test_the_thread_count_is_part_of_the_run(tmp_path):
     """Two thread counts may give different numbers, so they are different runs (and the second one does not
     reuse the first one's training)."""

@@ -1,5 +1,5 @@
 """Semi-supervised SNLI: the seeded stratified label split, the pair features, the classifier, the accuracy
-metric, and one pretrained encoder serving every label fraction (end to end on the offline SNLI files)."""
+metric, and one pretrained encoder serving every label fraction (end to end on SNLI-format files)."""
 import json
 from collections import Counter
 from types import SimpleNamespace
@@ -17,24 +17,41 @@ from arae.errors import MetricNotComputable
 from arae.metrics import METRICS, EvalContext
 from arae.models.pair_classifier import fit_pair_classifier, pair_features
 from arae.models.seq2seq import Seq2Seq
-from arae.semisup import labelled_subsets
+from arae.tasks.semisup import labelled_subsets
 from benchmarks.snli_semisup import FRACTIONS
 from reports.render import paper_number
 
 
 @pytest.fixture(scope="module")
-def snli(shared):
-    return build_corpus("snli_pairs", shared, maxlen=15)
+def snli(fixture_data):
+    """Read only: the synthetic SNLI files (300 dev pairs as the pool, 240 test pairs)."""
+    return build_corpus("snli_pairs", fixture_data, maxlen=15)
 
 
-def test_the_offline_pool_is_snli_dev_and_the_evaluation_snli_test(snli):
+def _labels(path) -> Counter:
+    return Counter(path.read_text().split())
+
+
+def test_the_offline_pool_is_snli_dev_and_the_evaluation_snli_test(shared):
+    snli = build_corpus("snli_pairs", shared, maxlen=15)
     assert (len(snli.pairs["pool"]), len(snli.pairs["test"]), len(snli.pairs["valid"])) == (9842, 9824, 0)
     assert "pool is SNLI dev" in snli.description["substitute"]
     assert len(snli.train) == 11519  # the pool's sentences of at most 15 tokens, for pretraining
-
-
-def test_labelled_pairs_are_seeded_stratified_nested_and_never_in_the_test_set(snli):
     pool, test = snli.pairs["pool"], snli.pairs["test"]
+    subsets = labelled_subsets(pool, list(FRACTIONS), 7)
+    assert [len(subsets[f]) for f in FRACTIONS] == [2185, 1063, 517]  # the label counts the paper's fractions give
+    test_pairs = {(tuple(p.premise), tuple(p.hypothesis)) for p in test}  # SNLI dev and test share no pair
+    assert not any((tuple(pool[i].premise), tuple(pool[i].hypothesis)) in test_pairs for i in subsets[0.222])
+
+
+def test_the_pool_is_dev_and_the_evaluation_test_on_any_snli_folder(snli, fixture_data):
+    assert (len(snli.pairs["pool"]), len(snli.pairs["test"]), len(snli.pairs["valid"])) == (300, 240, 0)
+    assert f"not found in {fixture_data}; the labelled pool is SNLI dev (300 pairs" in snli.description["substitute"]
+    assert Counter(p.label for p in snli.pairs["pool"]) == _labels(fixture_data / "snli" / "labels.dev")
+
+
+def test_labelled_pairs_are_seeded_stratified_and_nested(snli):
+    pool = snli.pairs["pool"]
     first, again, other = (labelled_subsets(pool, list(FRACTIONS), seed) for seed in (7, 7, 8))
     assert first == again and first != other
     counts = Counter(p.label for p in pool)
@@ -42,10 +59,8 @@ def test_labelled_pairs_are_seeded_stratified_nested_and_never_in_the_test_set(s
         chosen = [pool[i] for i in first[fraction]]
         assert Counter(p.label for p in chosen) == {label: round(fraction * n) for label, n in counts.items()}
         assert len(set(first[fraction])) == len(first[fraction])
-    assert [len(first[f]) for f in FRACTIONS] == [2185, 1063, 517]
     assert set(first[0.0525]) <= set(first[0.108]) <= set(first[0.222])  # nested
-    test_pairs = {(tuple(p.premise), tuple(p.hypothesis)) for p in test}
-    assert not any((tuple(pool[i].premise), tuple(pool[i].hypothesis)) in test_pairs for i in first[0.222])
+    assert [len(first[f]) for f in FRACTIONS] == [sum(round(f * n) for n in counts.values()) for f in FRACTIONS]
 
 
 def test_pair_features_are_u_v_absolute_difference_and_product():
@@ -66,7 +81,16 @@ def _pairs(n: int) -> list[NLIPair]:
     return out
 
 
-def test_the_pair_classifier_learns_is_deterministic_and_leaves_its_encoder_copy_alone():
+@pytest.fixture
+def one_thread():
+    """Tiny ops on two threads slow down tenfold when the cores are busy (spinning threads wait for each other)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_the_pair_classifier_learns_is_deterministic_and_leaves_its_encoder_copy_alone(one_thread):
     pairs = _pairs(90)
     vocab = Vocab.build([w for p in pairs for w in (p.premise, p.hypothesis)], 100)
     cfg = {"hidden": 16, "finetune": True, "epochs": 30, "batch_size": 16, "lr": 1e-2, "clip": 5.0, "eval_batch": 32}
@@ -106,7 +130,7 @@ def test_paper_numbers_match_only_at_the_same_fraction():
     assert paper_number({"reverse_ppl.rnnlm": 82.2}, "reverse_ppl.kenlm5") == (82.2, "rnnlm")
 
 
-def test_one_pretrained_encoder_serves_every_fraction_end_to_end(shared, tmp_path, monkeypatch):
+def test_one_pretrained_encoder_serves_every_fraction_end_to_end(fixture_data, tmp_path, monkeypatch):
     """The AE is trained once per run; each fraction's classifier starts from exactly its trained weights
     (not from a previous fraction's fine-tuned copy); a lost predictions file is redone without retraining."""
     import arae.models.method
@@ -116,20 +140,24 @@ def test_one_pretrained_encoder_serves_every_fraction_end_to_end(shared, tmp_pat
         starts.append((len(train), {k: v.clone() for k, v in encoder.state_dict().items()}))
         return real_fit(encoder, vocab, train, *rest)
     monkeypatch.setattr(arae.models.method, "fit_pair_classifier", recording_fit)
+    dev, test = _labels(fixture_data / "snli" / "labels.dev"), _labels(fixture_data / "snli" / "labels.test")
+    n_labelled = [sum(round(f * n) for n in dev.values()) for f in FRACTIONS]  # stratified: per label, round(f x n)
+    (majority, most), (_, next_most) = dev.most_common(2)
+    assert round(0.222 * most) > round(0.222 * next_most)  # also the majority of the labelled pairs: no tie
     out = tmp_path / "runs"
-    args = ["-b", "snli_semisup", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
+    args = ["-b", "snli_semisup", "--preset", "smoke", "--out", str(out), "--data-dir", str(fixture_data),
             "-r", "majority", "-r", "ae", "--set", "train.steps=20", "--set", "classifier.epochs=1"]
     assert run_all(args) == 0
-    assert [n for n, _ in starts] == [2185, 1063, 517]  # the ae row; the majority row fits no network
+    assert [n for n, _ in starts] == n_labelled  # the ae row; the majority row fits no network
     run = next(out.glob("snli_semisup/ae/seed0-*"))
     trained = torch.load(run / "checkpoint.pt", weights_only=False)["method"]["nets"]["ae"]
     for _, state in starts:
         assert all(torch.equal(state[k], trained[k]) for k in trained)
     result = json.loads((run / "result.json").read_text())
-    assert result["labelled"]["0.222"]["pairs"] == 2185 and result["data"]["model_selection"] == "last epoch"
-    assert result["metrics"]["nli_acc@0.0525"]["details"]["n_labelled"] == 517
-    majority = json.loads(next(out.glob("snli_semisup/majority/seed0-*/result.json")).read_text())
-    assert majority["metrics"]["nli_acc@0.222"]["value"] == pytest.approx(3368 / 9824)  # entailment, SNLI test
+    assert result["labelled"]["0.222"]["pairs"] == n_labelled[0] and result["data"]["model_selection"] == "last epoch"
+    assert result["metrics"]["nli_acc@0.0525"]["details"]["n_labelled"] == n_labelled[2]
+    majority_run = json.loads(next(out.glob("snli_semisup/majority/seed0-*/result.json")).read_text())
+    assert majority_run["metrics"]["nli_acc@0.222"]["value"] == pytest.approx(test[majority] / sum(test.values()))
     assert len((run / "scalars.jsonl").read_text().splitlines()) == 1  # trained once: one log line at step 20
 
     (run / "predictions" / "0.108.txt").unlink()
@@ -139,10 +167,10 @@ def test_one_pretrained_encoder_serves_every_fraction_end_to_end(shared, tmp_pat
         path.unlink()
     starts.clear()
     assert run_all(args) == 0
-    assert [n for n, _ in starts] == [1063]
+    assert [n for n, _ in starts] == [n_labelled[1]]
     assert len((run / "scalars.jsonl").read_text().splitlines()) == 1
     summary = (out / "report" / "summary.md").read_text()
-    assert "2,185 labelled pairs" in summary and "Semi-supervised AE" in summary
+    assert f"{n_labelled[0]:,} labelled pairs" in summary and "Semi-supervised AE" in summary
 
 
 def _snli_folder(folder, n_per_label: int):

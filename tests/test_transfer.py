@@ -18,17 +18,33 @@ from arae.score import main as score_main, score
 REFS = "yelp-references"
 
 
-def _score_args(shared, tmp_path, outputs, **kw):
+def _score_args(data_dir, tmp_path, outputs, **kw):
     return SimpleNamespace(corpus="yelp", outputs=[str(o) for o in outputs], sources=kw.get("sources"),
-                           refs=kw.get("refs"), data_dir=str(shared), artefacts=tmp_path / "artefacts")
+                           refs=kw.get("refs"), data_dir=str(data_dir), artefacts=tmp_path / "artefacts")
 
 
-@pytest.fixture(scope="module")
-def copied_sources(shared, tmp_path_factory):
-    """The scorer's result for outputs that copy the sources (the judge and forward LM are built once here)."""
-    tmp = tmp_path_factory.mktemp("score")
-    outputs = [shared / REFS / f"sentiment.test.{k}" for k in range(2)]
-    return score(_score_args(shared, tmp, outputs)), tmp
+def _lines(path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+def test_yelp_corpus_trains_on_the_substitute_without_the_test_sentences(fixture_data):
+    corpus = build_corpus("yelp", fixture_data, maxlen=25)
+    assert corpus.styles == ("negative", "positive")
+    li_test = [_lines(fixture_data / REFS / f"sentiment.test.{k}") for k in range(2)]
+    held_out = set(li_test[0]) | set(li_test[1])
+    shen_test = [_lines(fixture_data / "yelp" / f"sentiment.test.{k}") for k in range(2)]
+    dropped = [sum(line in held_out for line in lines) for lines in shen_test]
+    assert all(dropped)  # the fixture's Shen test split repeats some test sentences: the filter has work to do
+    assert [len(s) for s in corpus.by_style["train"]] == [len(shen_test[k]) - dropped[k] for k in range(2)]
+    assert f"training sentences equal to a test sentence dropped ({dropped[0]} negative, {dropped[1]} positive)" \
+        in corpus.description["filters"]
+    assert not {" ".join(s) for s in corpus.train} & held_out
+    assert [[" ".join(s) for s in style] for style in corpus.by_style["test"]] == li_test
+    assert not {" ".join(s) for s in corpus.valid} & held_out
+    assert "Shen's test split" in corpus.description["substitute"]
+    assert corpus.references[1][5] == [_lines(fixture_data / REFS / f"reference{r}.1")[5] for r in range(4)]
+    assert all(len(refs) == 4 for style in corpus.references for refs in style)
+    assert corpus.description["references_with_invalid_utf8"]["lines"] == []
 
 
 def test_yelp_corpus_uses_the_documented_substitute_and_handles_the_bad_reference_line(shared):
@@ -46,53 +62,58 @@ def test_yelp_corpus_uses_the_documented_substitute_and_handles_the_bad_referenc
     assert "\ufffd" in corpus.references[0][28][2]
 
 
-def test_judge_is_accurate_on_held_out_real_sentences(copied_sources):
+@pytest.mark.slow
+def test_judge_is_accurate_on_held_out_real_sentences(shared, tmp_path):
     """Stated: trained on the 126,656 substitute training sentences, the judge classifies 62,473 held-out
-    validation sentences with about 97% accuracy, and the 1,000 test sources with about 96%."""
-    result, _ = copied_sources
+    validation sentences with about 97% accuracy, and the 1,000 test sources with about 96%; so outputs
+    that copy the sources are judged transferred less than 6% of the time."""
+    outputs = [shared / REFS / f"sentiment.test.{k}" for k in range(2)]
+    result = score(_score_args(shared, tmp_path, outputs))
     assert result["judge"]["n_train"] == 126656 and result["judge"]["n_held_out"] == 62473
     assert result["judge"]["held_out_accuracy"] > 0.95
-    assert result["overall"]["judge_acc"] > 0.94
+    assert result["overall"]["judge_acc"] > 0.94 and result["overall"]["transfer_acc"] < 0.06
+    assert result["overall"]["n"] == 1000 and all(d["n"] == 500 for d in result["directions"].values())
 
 
-def test_copying_the_sources_transfers_almost_nothing_and_keeps_everything(copied_sources):
-    result, _ = copied_sources
+def test_copying_the_sources_transfers_almost_nothing_and_keeps_everything(fixture_data, tmp_path):
+    outputs = [fixture_data / REFS / f"sentiment.test.{k}" for k in range(2)]
+    result = score(_score_args(fixture_data, tmp_path, outputs))
     assert result["overall"]["transfer_acc"] < 0.06
     assert result["overall"]["transfer_acc"] == pytest.approx(1 - result["overall"]["judge_acc"])
     assert result["overall"]["self_bleu"] == pytest.approx(100)
     assert 0 < result["overall"]["ref_bleu"] < 100
-    assert result["overall"]["forward_ppl"] > 1 and result["overall"]["n"] == 1000
+    assert result["overall"]["forward_ppl"] > 1 and result["overall"]["n"] == 80
     assert set(result["directions"]) == {"negative->positive", "positive->negative"}
-    assert all(d["n"] == 500 for d in result["directions"].values())
+    assert all(d["n"] == 40 for d in result["directions"].values())
     assert result["bleu_signature"].startswith("nrefs:1|case:lc|eff:no|tok:none")
+    assert result["missing"] == {} and result["judge"]["n_train"] > 0
 
 
-def test_self_bleu_equals_sacrebleus_cli(shared, tmp_path):
-    hypotheses = (shared / REFS / "reference0.0").read_text().splitlines()
-    sources = (shared / REFS / "sentiment.test.0").read_text().splitlines()
+def test_self_bleu_equals_sacrebleus_cli(fixture_data):
+    hypotheses = _lines(fixture_data / REFS / "reference0.0")
+    sources = _lines(fixture_data / REFS / "sentiment.test.0")
     ours, _ = corpus_bleu([h.lower() for h in hypotheses], [[s.lower()] for s in sources])
-    cli = subprocess.run([sys.executable, "-m", "sacrebleu", str(shared / REFS / "sentiment.test.0"), "-i",
-                          str(shared / REFS / "reference0.0"), "-tok", "none", "-lc", "-b", "-w", "6"],
+    cli = subprocess.run([sys.executable, "-m", "sacrebleu", str(fixture_data / REFS / "sentiment.test.0"), "-i",
+                          str(fixture_data / REFS / "reference0.0"), "-tok", "none", "-lc", "-b", "-w", "6"],
                          capture_output=True, text=True, check=True)
-    assert ours == pytest.approx(float(cli.stdout.strip()), abs=1e-5)
+    assert 0 < ours < 100 and ours == pytest.approx(float(cli.stdout.strip()), abs=1e-5)
     assert corpus_bleu(sources, [[s] for s in sources])[0] == pytest.approx(100)
 
 
-def test_scorer_prints_json_and_rejects_bad_files(shared, copied_sources, tmp_path, capsys):
-    _, artefacts_dir = copied_sources
-    ok = [str(shared / REFS / f"sentiment.test.{k}") for k in range(2)]
-    common = ["yelp", "--data-dir", str(shared), "--artefacts", str(artefacts_dir / "artefacts")]
+def test_scorer_prints_json_and_rejects_bad_files(fixture_data, tmp_path, capsys):
+    ok = [str(fixture_data / REFS / f"sentiment.test.{k}") for k in range(2)]
+    common = ["yelp", "--data-dir", str(fixture_data), "--artefacts", str(tmp_path / "artefacts")]
     assert score_main([*common, "--outputs", *ok]) == 0
-    assert json.loads(capsys.readouterr().out)["overall"]["n"] == 1000
+    assert json.loads(capsys.readouterr().out)["overall"]["n"] == 80
 
     short = tmp_path / "short.txt"
     short.write_text("one line .\n")
     assert score_main([*common, "--outputs", str(short), ok[1]]) == 2
     err = capsys.readouterr().err
-    assert f"{short}: 1 lines, but the negative test sentences" in err and "has 500" in err
+    assert f"{short}: 1 lines, but the negative test sentences" in err and "has 40" in err
 
     bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"fine .\n" * 3 + b"caf\xe9 .\n" + b"fine .\n" * 496)
+    bad.write_bytes(b"fine .\n" * 3 + b"caf\xe9 .\n" + b"fine .\n" * 36)
     assert score_main([*common, "--outputs", str(bad), ok[1]]) == 2
     assert f"{bad}:4: not valid UTF-8" in capsys.readouterr().err
 
@@ -102,28 +123,28 @@ def test_scorer_prints_json_and_rejects_bad_files(shared, copied_sources, tmp_pa
     assert "absent.txt: file not found" in capsys.readouterr().err
 
 
-def test_scorer_takes_other_sources_and_references(shared, copied_sources, tmp_path):
-    _, artefacts_dir = copied_sources
+def test_scorer_takes_other_sources_and_references(fixture_data, tmp_path):
     sources = [tmp_path / "s0.txt", tmp_path / "s1.txt"]
     sources[0].write_text("the food was cold .\nthe staff was rude .\n")
     sources[1].write_text("the food was great .\nthe staff was lovely .\n")
     refs = [tmp_path / "r0.txt", tmp_path / "r1.txt"]
     refs[0].write_text("the food was hot .\nthe staff was kind .\n")
     refs[1].write_text("the food was awful .\nthe staff was mean .\n")
-    args = _score_args(shared, artefacts_dir, [refs[0], refs[1]], sources=[str(s) for s in sources],
+    args = _score_args(fixture_data, tmp_path, [refs[0], refs[1]], sources=[str(s) for s in sources],
                        refs=[str(refs[0]), str(refs[1])])
     result = score(args)
     assert result["overall"]["ref_bleu"] == pytest.approx(100)
     assert result["overall"]["n"] == 4
     with pytest.raises(DataError, match="r1.txt: 2 lines, but .*s0.txt has 3"):
         sources[0].write_text("a .\nb .\nc .\n")
-        score(_score_args(shared, artefacts_dir, [sources[0], sources[1]], sources=[str(s) for s in sources],
+        score(_score_args(fixture_data, tmp_path, [sources[0], sources[1]], sources=[str(s) for s in sources],
                           refs=[str(refs[1]), str(refs[1])]))
     with pytest.raises(SuiteError, match="unknown corpus"):
         score(SimpleNamespace(**{**vars(args), "corpus": "amazon"}))
 
 
-def test_three_styles_train_transfer_and_score_end_to_end(shared, tmp_path):
+@pytest.mark.slow
+def test_three_styles_train_transfer_and_score_end_to_end(tmp_path):
     """A user's own folder of three styles: every row trains, transfers into every other style, and is
     scored; the report shows no paper numbers."""
     folder = tmp_path / "styles"
@@ -160,7 +181,7 @@ def test_a_style_without_enough_sentences_is_a_clear_data_error(tmp_path):
         build_corpus("style_dir", folder, maxlen=25)
 
 
-def test_self_bleu_compares_with_the_sources_as_the_model_saw_them(shared):
+def test_self_bleu_compares_with_the_sources_as_the_model_saw_them(tmp_path):
     """A model can only write in-vocabulary words: copying a sentence with an unknown word gives <unk> there,
     which the official BLEU counted as a match (<unk> on both sides)."""
     from arae.metrics import EvalContext, METRICS
@@ -169,7 +190,7 @@ def test_self_bleu_compares_with_the_sources_as_the_model_saw_them(shared):
     sources = ["the zyzzyva was cold .", "the staff was rude ."]
     copied = ["the <unk> was cold .", "the staff was rude ."]
     d = Direction(0, 1, sources, copied, None, seen_sources=copied)
-    ctx = EvalContext(outputs={"transfers": [d]}, train_text=[], eval_text=[], vocab_words=[], workdir=shared,
+    ctx = EvalContext(outputs={"transfers": [d]}, train_text=[], eval_text=[], vocab_words=[], workdir=tmp_path,
                       corpus=corpus)
     assert METRICS.get("self_bleu.sacrebleu")(ctx).value == pytest.approx(100)
     assert METRICS.get("copied_source")(ctx).value == 1.0
@@ -192,7 +213,7 @@ def test_transfers_are_made_once_and_a_truncated_direction_is_made_again(tmp_pat
     """Resuming reads back every complete direction file; one cut short (an interrupted write of
     another tool, a manual edit) is transferred again; the recorded time sums the directions'."""
     from arae.data.vocab import Vocab
-    from arae.transfer import _transfers
+    from arae.tasks.transfer import _transfers
 
     class Echo:
         calls = []

@@ -10,7 +10,7 @@ import benchmarks  # noqa: F401
 from arae.cli import main as run_all
 from arae.data.batching import collate
 from arae.models.seq2seq import Seq2Seq
-from arae.robustness import swap_words, swapped
+from arae.tasks.word_swap import swap_words, swapped
 
 
 def test_k_swaps_permute_the_words_and_are_seeded():
@@ -41,9 +41,9 @@ def test_sentence_nll_sums_the_reconstruction_loss_per_sentence():
     assert not torch.allclose(other, per_sentence)  # the code comes from the corrupted sentence
 
 
-def test_word_swap_benchmark_end_to_end(shared, tmp_path):
+def test_word_swap_benchmark_end_to_end(fixture_data, tmp_path):
     out = tmp_path / "runs"
-    assert run_all(["-b", "word_swap_robustness", "--preset", "smoke", "--out", str(out), "--data-dir", str(shared),
+    assert run_all(["-b", "word_swap_robustness", "--preset", "smoke", "--out", str(out), "--data-dir", str(fixture_data),
                     "--set", "train.steps=10", "--set", "eval.swap_sentences=200"]) == 0
     results = {p.parent.parent.name: json.loads(p.read_text())
                for p in out.glob("word_swap_robustness/*/seed0-*/result.json")}
