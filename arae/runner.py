@@ -91,7 +91,12 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                 raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
             if cfg["train"].get("batching", "official") not in BATCHINGS:
                 raise ConfigError(f"train.batching={cfg['train']['batching']!r}: expected one of {', '.join(BATCHINGS)}")
-            trains_as = MODELS.get(row.model).trains_as or row.model
+            model = MODELS.get(row.model)
+            if lacking := spec.task.needs_for(cfg) - model.offers:
+                raise ConfigError(f"{spec.name}: row {row.name!r} uses model {row.model!r}, which does not offer what "
+                                  f"the {spec.task.name} task needs: {'; '.join(sorted(lacking))} (it offers: "
+                                  f"{'; '.join(sorted(model.offers)) or 'nothing'})")
+            trains_as = model.trains_as or row.model
             _, data_fingerprint = load_corpus(cfg, data_dir)
             for k in range(seeds or p.seeds):
                 seed = derive_seed(spec.base_seed, spec.name, row.seed_row or row.name, k)

@@ -10,6 +10,7 @@ import torch
 from arae.data.batching import Batcher
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
+from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES, SAMPLES_TEXT
 from arae.models.fitted_gaussian import FittedGaussianSampling
 from arae.models.method import Method, sgd
 from arae.training.diagnostics import code_spread
@@ -18,6 +19,7 @@ from arae.training.steps import ae_step
 
 @MODELS.register("ae")
 class Autoencoder(FittedGaussianSampling, Method):
+    offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         self.ae = build_autoencoder(len(vocab), cfg["model"]).to(device)

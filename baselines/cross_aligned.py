@@ -38,6 +38,7 @@ from arae.data.batching import Batch, StyleBatcher
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from arae.errors import ConfigError
 from arae.models import MODELS
+from arae.models.capabilities import TRANSFERS
 from arae.models.method import Method, adam
 
 DEFAULTS = {"dim_y": 200, "dim_z": 500, "dim_emb": 100, "lr": 5e-4, "beta1": 0.5, "dropout_keep": 0.5,
@@ -136,6 +137,7 @@ def bce(logits: torch.Tensor, label: float) -> torch.Tensor:
 
 @MODELS.register("cross_aligned")
 class CrossAligned(Method):
+    offers = frozenset({TRANSFERS})
     styled = True
 
     def __init__(self, vocab, cfg, device, n_styles: int):

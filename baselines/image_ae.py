@@ -6,6 +6,7 @@ import torch
 
 from arae.data.batching import ImageBatcher
 from arae.models import MODELS
+from arae.models.capabilities import GENERATES_IMAGES
 from arae.models.fitted_gaussian import draws_on_sphere, gaussian_of
 from arae.models.image_arae import ImageAutoencoder, ImageMethod, autoencoder_step, noise_std
 from arae.models.method import OutputNotAvailable
@@ -15,6 +16,7 @@ from arae.models.method import OutputNotAvailable
 class ImageAE(ImageMethod):
     """Samples decode codes from a Gaussian fitted to the codes of `eval.ae_fit_codes` training images,
     projected onto the unit sphere (as the text AE row, arae/models/fitted_gaussian.py)."""
+    offers = frozenset({GENERATES_IMAGES})
 
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
@@ -36,6 +38,7 @@ class ImageAE(ImageMethod):
 @MODELS.register("real_mnist")
 class RealImages(ImageMethod):
     """Test images drawn without replacement: the level a perfect generator would reach under the classifier."""
+    offers = frozenset({GENERATES_IMAGES})
     trains = False
 
     def prepare(self, images, batcher: ImageBatcher) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 import torch
 
 from arae.models import MODELS
+from arae.models.capabilities import SAMPLES_TEXT
 from arae.models.method import Method
 
 
 @MODELS.register("real_data")
 class RealData(Method):
+    offers = frozenset({SAMPLES_TEXT})
     trains = False
 
     def prepare(self, train_sentences, batcher) -> None:

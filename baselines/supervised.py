@@ -7,6 +7,7 @@ from collections import Counter
 from arae.data.readers import NLI_LABELS
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
+from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES
 from arae.models.method import Method
 
 
@@ -14,6 +15,7 @@ from arae.models.method import Method
 class UntrainedEncoder(Method):
     """ARAE's encoder at its initial weights (the official uniform ±0.1): with fine-tuning, the
     classifier trains it on the labelled pairs only, which makes the supervised-encoder row."""
+    offers = frozenset({ENCODES_SENTENCES, CLASSIFIES_PAIRS})
 
     trains = False
 
@@ -29,6 +31,7 @@ class UntrainedEncoder(Method):
 @MODELS.register("majority_class")
 class MajorityClass(Method):
     """Predicts the most frequent label of the labelled pairs (ties: the first in NLI_LABELS order)."""
+    offers = frozenset({CLASSIFIES_PAIRS})
 
     trains = False
 

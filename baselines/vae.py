@@ -25,6 +25,7 @@ from torch import nn
 from arae.data.batching import Batch, Batcher
 from arae.data.vocab import UNK_ID
 from arae.models import MODELS
+from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES, SAMPLES_TEXT
 from arae.models.lstm import PackedLayout, packed_lstm
 from arae.models.method import Method
 from arae.models.seq2seq import Seq2Seq
@@ -84,6 +85,7 @@ class SentenceVAE(Seq2Seq):
 
 @MODELS.register("vae")
 class VAE(Method):
+    offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         self.vae = SentenceVAE(len(vocab), cfg["model"]).to(device)

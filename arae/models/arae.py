@@ -5,6 +5,7 @@ import torch
 
 from arae.data.batching import Batcher
 from arae.models import MODELS
+from arae.models.capabilities import CLASSIFIES_PAIRS, DECODES_NOISE, ENCODES_SENTENCES, SAMPLES_TEXT
 from arae.models.fitted_gaussian import FittedGaussianSampling
 from arae.models.method import Method, adam, sgd
 from arae.models.mlp import Critic, Generator
@@ -20,6 +21,7 @@ def build_autoencoder(vocab_size: int, m: dict, n_decoders: int = 1) -> Seq2Seq:
 
 @MODELS.register("arae")
 class ARAE(Method):
+    offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS, DECODES_NOISE})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         m, t = cfg["model"], cfg["train"]

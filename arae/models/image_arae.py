@@ -17,6 +17,7 @@ from torch import nn
 from arae.data.batching import ImageBatcher
 from arae.data.images import PIXELS
 from arae.models import MODELS
+from arae.models.capabilities import DECODES_NOISE, GENERATES_IMAGES
 from arae.models.method import Method
 from arae.models.mlp import Critic, Generator, bn_relu_mlp
 
@@ -100,6 +101,7 @@ class ImageMethod(Method):
 
 @MODELS.register("arae_mnist")
 class ImageARAE(ImageMethod):
+    offers = frozenset({GENERATES_IMAGES, DECODES_NOISE})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         m, t = cfg["model"], cfg["train"]

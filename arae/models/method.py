@@ -36,6 +36,7 @@ class Method:
     trains_as: str | None = None  # a model whose training this one shares exactly (same training key)
     styled = False                # trains on sentences per style (a StyleBatcher), e.g. for transfer
     modality = "text"             # what it models: "text" (sentences) or "images" (arae/models/image_arae.py)
+    offers: frozenset[str] = frozenset()  # what tasks may ask of it (arae/models/capabilities.py)
 
     def __init__(self, vocab: Vocab, cfg: dict[str, Any], device: torch.device, n_styles: int = 1):
         self.vocab, self.cfg, self.device, self.n_styles = vocab, cfg, device, n_styles

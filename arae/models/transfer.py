@@ -12,6 +12,7 @@ import torch
 from arae.data.batching import Batch, StyleBatcher
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
+from arae.models.capabilities import TRANSFERS
 from arae.models.method import Method, adam, sgd
 from arae.models.mlp import CodeClassifier, Critic, Generator
 from arae.training.diagnostics import code_spread
@@ -22,6 +23,7 @@ from arae.training.steps import (ae_step, classifier_adversarial_step, classifie
 @MODELS.register("ae_transfer")
 class TransferAutoencoder(Method):
     """Each style's batch reconstructed through its own decoder; no adversarial term."""
+    offers = frozenset({TRANSFERS})
 
     styled = True
 

@@ -74,6 +74,7 @@ class Task:
     """A benchmark's kind of run. Subclasses set `name` and write `produce` (and `check`, `build` or `eval_text`
     where they differ); `run` is the skeleton they share."""
     name: ClassVar[str] = ""
+    needs: ClassVar[frozenset[str]] = frozenset()  # what a row's method must offer (arae/models/capabilities.py)
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -89,6 +90,11 @@ class Task:
         metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
         data = {**corpus.description, **({"vocab_size": len(vocab)} if vocab else {}), **produced.data}
         return {"metrics": metrics, **produced.record, "data": data, "timing": timing}
+
+    @classmethod
+    def needs_for(cls, config: dict) -> frozenset[str]:
+        """What a run with this config needs of its method (a task whose needs depend on its settings says so)."""
+        return cls.needs
 
     def check(self, plan: RunPlan, corpus: Corpus) -> None:
         """Refuses data this task cannot run on (a DataError naming the file), before anything trains."""

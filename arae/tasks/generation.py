@@ -7,11 +7,13 @@ import torch
 
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.seeding import derive_seed
+from arae.models.capabilities import SAMPLES_TEXT
 from arae.tasks.base import Produced, RunPlan, Task, log
 
 
 class Generation(Task):
     name = "generation"
+    needs = frozenset({SAMPLES_TEXT})
 
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
         samples, seconds = _samples(plan, method)

@@ -17,6 +17,7 @@ from arae.errors import ConfigError
 from arae.models import MODELS
 from arae.models.method import OutputNotAvailable
 from arae.seeding import derive_seed
+from arae.models.capabilities import GENERATES_IMAGES
 from arae.tasks.base import Produced, RunPlan, Task
 
 GRID = 8  # samples and interpolations: GRID x GRID images
@@ -58,6 +59,7 @@ def _saved(path, make) -> np.ndarray:
 
 class Images(Task):
     name = "images"
+    needs = frozenset({GENERATES_IMAGES})
 
     def build(self, plan, corpus, device):
         method = MODELS.get(plan.row.model)(None, plan.config, device)

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from arae.errors import ConfigError
+from arae.models.capabilities import DECODES_NOISE, ENCODES_SENTENCES
 from arae.seeding import derive_seed
 from arae.tasks.base import Produced, RunPlan, Task
 
@@ -40,6 +41,10 @@ def _endpoints(plan: RunPlan, method, corpus) -> tuple[torch.Tensor, torch.Tenso
 
 class Interpolation(Task):
     name = "interpolation"
+
+    @classmethod
+    def needs_for(cls, config: dict) -> frozenset[str]:
+        return frozenset({DECODES_NOISE if config["eval"]["interpolate"] == "noise" else ENCODES_SENTENCES})
 
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
         e = plan.config["eval"]

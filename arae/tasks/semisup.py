@@ -14,6 +14,7 @@ from arae.data.readers import NLIPair
 from arae.errors import DataError
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.seeding import derive_seed
+from arae.models.capabilities import CLASSIFIES_PAIRS
 from arae.tasks.base import Produced, RunPlan, Task, log
 
 
@@ -37,6 +38,7 @@ def fractions_of(plan: RunPlan) -> list[float]:
 
 class SemiSupervised(Task):
     name = "semisup"
+    needs = frozenset({CLASSIFIES_PAIRS})
 
     def check(self, plan, corpus) -> None:
         if not corpus.pairs.get("pool"):

@@ -8,6 +8,7 @@ import time
 from arae.errors import DataError
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.metrics.transfer import Direction
+from arae.models.capabilities import TRANSFERS
 from arae.tasks.base import Produced, RunPlan, Task, build_method, log
 
 N_PREVIEW = 10  # fixed test sentences per direction shown in the report, the same for every row
@@ -20,6 +21,7 @@ def preview_indices(n: int, k: int = N_PREVIEW) -> list[int]:
 
 class Transfer(Task):
     name = "transfer"
+    needs = frozenset({TRANSFERS})
 
     def check(self, plan, corpus) -> None:
         if len(corpus.styles) < 2:

@@ -9,6 +9,7 @@ import random
 import time
 
 from arae.seeding import derive_seed
+from arae.models.capabilities import ENCODES_SENTENCES
 from arae.tasks.base import Produced, RunPlan, Task
 
 N_EXAMPLES = 5  # qualitative examples per k, the same sentences for every row
@@ -34,6 +35,7 @@ def swap_counts(plan: RunPlan) -> list[int]:
 
 class WordSwap(Task):
     name = "word_swap"
+    needs = frozenset({ENCODES_SENTENCES})
 
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
         e = plan.config["eval"]
