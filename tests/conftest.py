@@ -1,5 +1,5 @@
 """Shared fixtures: the real offline data beside the repository, synthetic data in its layout
-(tests/fixtures/data), and tiny corpora in real formats.
+(synthetic_data.py), and tiny corpora in real formats.
 
 Markers (registered in pyproject.toml): `shared_data` is put on every test that uses the `shared` fixture,
 here, so no such test can forget it; `slow` is set by hand on tests that take more than about 5 s.
@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from synthetic_data import write_synthetic_data
+
 # Tests that call models directly compute with one thread, as every run does (its `threads` setting): on a
 # busy 2-core machine two threads per process slow small models down many times over.
 torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "data"
 
 
 def shared_data_dir() -> Path:
@@ -32,12 +33,11 @@ def shared():
 
 
 @pytest.fixture(scope="session")
-def fixture_data() -> Path:
-    """Synthetic data in the layout of the real data (read only; written by tests/fixtures/make_data.py):
+def fixture_data(tmp_path_factory) -> Path:
+    """Synthetic data in the layout of the real data (read only; written once per session by synthetic_data.py):
     snli/ (300 dev, 240 test pairs), yelp/ and yelp-references/ (40 test sentences per style, 4 references),
     mnist/ (300 training, 120 test images). Numbers measured on it only show that the code ran."""
-    assert (FIXTURE_DATA / "snli" / "s1.dev").is_file(), f"fixture data missing: run python {FIXTURE_DATA.parent}/make_data.py"
-    return FIXTURE_DATA
+    return write_synthetic_data(tmp_path_factory.mktemp("synthetic-data"))
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker

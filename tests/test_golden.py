@@ -1,4 +1,4 @@
-"""Golden numbers: a tiny fixed-seed run of every benchmark (so of every task) on the synthetic fixture data,
+"""Golden numbers: a tiny fixed-seed run of every benchmark (so of every task) on the synthetic test data (tests/synthetic_data.py),
 with its metrics and each run's last logged training values stored in tests/golden/<benchmark>.json. A change of results then shows up in review as a
 change of that file, with the reason in the commit message.
 
@@ -24,7 +24,6 @@ from arae.benchmark import BENCHMARKS
 from arae.cli import main
 from conftest import REPO
 
-DATA = REPO / "tests" / "fixtures" / "data"
 GOLDEN = REPO / "tests" / "golden"
 UPDATE = os.environ.get("ARAE_UPDATE_GOLDEN") == "1"
 RTOL = 1e-6
@@ -43,7 +42,7 @@ SETTINGS = {
 }
 
 
-def _command(name: str, out, data=DATA) -> list[str]:
+def _command(name: str, out, data) -> list[str]:
     sets = [arg for key in SETTINGS[name] for arg in ("--set", key)]
     return ["-b", name, "--preset", "smoke", "--seeds", "1", "--data-dir", str(data), "--out", str(out), *sets]
 
@@ -78,15 +77,15 @@ def test_every_benchmark_has_golden_settings():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SETTINGS))
-def test_golden_numbers(name, tmp_path):
-    assert main(_command(name, tmp_path)) == 0
+def test_golden_numbers(name, tmp_path, fixture_data):
+    assert main(_command(name, tmp_path, fixture_data)) == 0
     now = _measured(tmp_path)
     if name in TIMINGS_ONLY:
         now = {key: "measured" if isinstance(value, float) else value for key, value in now.items()}
     path = GOLDEN / f"{name}.json"
     if UPDATE or not path.exists():
         GOLDEN.mkdir(exist_ok=True)
-        command = " ".join(["python run_all.py", *_command(name, "OUT", DATA.relative_to(REPO))])
+        command = " ".join(["python run_all.py", *_command(name, "OUT", "SYNTHETIC_DATA")])
         path.write_text(json.dumps({"command": command, "metrics": now}, indent=1, sort_keys=True) + "\n")
         assert UPDATE, f"{path.relative_to(REPO)} did not exist: written now; commit it"
         return

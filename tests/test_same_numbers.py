@@ -11,10 +11,8 @@ import pytest
 import torch
 
 from arae.cli import main
-from conftest import REPO
 
-DATA = REPO / "tests" / "fixtures" / "data"
-ARGS = ["-b", "snli_generation", "--preset", "smoke", "-r", "ae", "-r", "arae", "--data-dir", str(DATA),
+ARGS = ["-b", "snli_generation", "--preset", "smoke", "-r", "ae", "-r", "arae",
         "--set", "train.steps=20", "--set", "eval.n_samples=300"]
 
 
@@ -24,14 +22,15 @@ def _metrics(out) -> dict:
 
 
 @pytest.mark.slow
-def test_inline_and_two_local_jobs_give_identical_metrics(tmp_path):
+def test_inline_and_two_local_jobs_give_identical_metrics(tmp_path, fixture_data):
+    args = [*ARGS, "--data-dir", str(fixture_data)]
     before = torch.get_num_threads()
     torch.set_num_threads(2)  # an inline process on a 2-core machine; each local job starts with its own count
     try:
-        assert main([*ARGS, "--out", str(tmp_path / "inline")]) == 0
+        assert main([*args, "--out", str(tmp_path / "inline")]) == 0
     finally:
         torch.set_num_threads(before)
-    assert main([*ARGS, "--out", str(tmp_path / "local"), "--launcher", "local", "--jobs", "2"]) == 0
+    assert main([*args, "--out", str(tmp_path / "local"), "--launcher", "local", "--jobs", "2"]) == 0
     inline, local = _metrics(tmp_path / "inline"), _metrics(tmp_path / "local")
     assert {metric for _, metric in inline} >= {"reverse_ppl.rnnlm", "forward_ppl.rnnlm", "reverse_ppl.kenlm5"}
     assert local == inline  # every metric, exactly as written
@@ -40,10 +39,10 @@ def test_inline_and_two_local_jobs_give_identical_metrics(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_thread_count_is_part_of_the_run(tmp_path):
+def test_the_thread_count_is_part_of_the_run(tmp_path, fixture_data):
     """Two thread counts may give different numbers, so they are different runs (and the second one does not
     reuse the first one's training)."""
-    args = [*ARGS, "-r", "real", "--out", str(tmp_path)]
+    args = [*ARGS, "-r", "real", "--data-dir", str(fixture_data), "--out", str(tmp_path)]
     assert main(args) == 0
     assert main([*args, "--set", "threads=2"]) == 0
     run_jsons = [json.loads(p.read_text()) for p in tmp_path.glob("snli_generation/ae/seed0-*/run.json")]
