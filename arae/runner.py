@@ -97,7 +97,10 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                                   f"the {spec.task.name} task needs: {'; '.join(sorted(lacking))} (it offers: "
                                   f"{'; '.join(sorted(model.offers)) or 'nothing'})")
             trains_as = model.trains_as or row.model
-            _, data_fingerprint = load_corpus(cfg, data_dir)
+            corpus, data_fingerprint = load_corpus(cfg, data_dir)
+            if not isinstance(corpus, spec.task.reads):
+                raise ConfigError(f"{spec.name}: the {spec.task.name} task reads {spec.task.reads.kind}; corpus "
+                                  f"{cfg['data']['corpus']!r} is {corpus.kind}")
             for k in range(seeds or p.seeds):
                 seed = derive_seed(spec.base_seed, spec.name, row.seed_row or row.name, k)
                 train_key = config_hash({"code": code_fingerprint(), "model": trains_as, "seed": seed,
@@ -148,19 +151,13 @@ def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple, use
     if user_folder:  # a folder given as --set data=PATH is the user's own: no paper numbers apply
         corpus.description["user_corpus"] = corpus.description.get("user_corpus") or str(path)
     for split in ("train", "test"):
-        if not getattr(corpus, split) and not len(corpus.images.get(split, ((), ()))[0]):
+        if not corpus.size(split):
             files = ", ".join(corpus.description["files"].get(split, [])) or str(path or data_dir)
-            raise DataError(files, f"no {split} sentence with at most {dict(options).get('maxlen')} tokens (data.maxlen)"
-                            if not corpus.images else f"no {split} image")
+            within = f" with at most {dict(options).get('maxlen')} tokens (data.maxlen)" if corpus.unit == "sentence" else ""
+            raise DataError(files, f"no {split} {corpus.unit}{within}")
     digest = hashlib.sha256()
-    for split in (corpus.train, corpus.valid, corpus.test):
-        digest.update("\n".join(" ".join(s) for s in split).encode() + b"\0")
-    if corpus.styles:  # which sentence has which style, and the references, decide results too
-        digest.update(repr((corpus.styles, corpus.description["sizes_per_style"], corpus.references)).encode())
-    for split, pairs in sorted(corpus.pairs.items()):  # labelled pairs: their labels decide results too
-        digest.update(split.encode() + repr([(p.premise, p.hypothesis, p.label) for p in pairs]).encode())
-    for split, (pixels, labels) in sorted(corpus.images.items()):
-        digest.update(split.encode() + pixels.tobytes() + labels.tobytes())
+    for part in corpus.fingerprint_parts():
+        digest.update(part)
     return corpus, digest.hexdigest()
 
 

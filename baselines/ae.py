@@ -12,13 +12,13 @@ from arae.models import MODELS
 from arae.models.arae import build_autoencoder
 from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES, SAMPLES_TEXT
 from arae.models.fitted_gaussian import FittedGaussianSampling
-from arae.models.method import Method, sgd
+from arae.models.method import TextMethod, sgd
 from arae.training.diagnostics import code_spread
 from arae.training.steps import ae_step
 
 
 @MODELS.register("ae")
-class Autoencoder(FittedGaussianSampling, Method):
+class Autoencoder(FittedGaussianSampling, TextMethod):
     offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)

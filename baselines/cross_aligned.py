@@ -39,7 +39,7 @@ from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from arae.errors import ConfigError
 from arae.models import MODELS
 from arae.models.capabilities import TRANSFERS
-from arae.models.method import Method, adam
+from arae.models.method import TextMethod, adam
 
 DEFAULTS = {"dim_y": 200, "dim_z": 500, "dim_emb": 100, "lr": 5e-4, "beta1": 0.5, "dropout_keep": 0.5,
             "rho": 1.0, "gamma": 0.1, "filter_sizes": [1, 2, 3, 4, 5], "n_filters": 128,
@@ -136,7 +136,7 @@ def bce(logits: torch.Tensor, label: float) -> torch.Tensor:
 
 
 @MODELS.register("cross_aligned")
-class CrossAligned(Method):
+class CrossAligned(TextMethod):
     offers = frozenset({TRANSFERS})
     styled = True
 

@@ -18,8 +18,8 @@ class ImageAE(ImageMethod):
     projected onto the unit sphere (as the text AE row, arae/models/fitted_gaussian.py)."""
     offers = frozenset({GENERATES_IMAGES})
 
-    def __init__(self, vocab, cfg, device):
-        super().__init__(vocab, cfg, device)
+    def __init__(self, cfg, device):
+        super().__init__(cfg, device)
         self.ae = ImageAutoencoder(cfg["model"]).to(device)
         self.nets = {"ae": self.ae}
         self.optims = {"ae": torch.optim.Adam(self.ae.parameters(), lr=cfg["train"]["lr_ae"])}
@@ -42,7 +42,7 @@ class RealImages(ImageMethod):
     trains = False
 
     def prepare(self, images, batcher: ImageBatcher) -> None:
-        self.test_pixels = images["test"][0]
+        self.test_pixels = images.images["test"][0]
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         order = torch.randperm(len(self.test_pixels), generator=generator, device=generator.device)[:n].cpu()

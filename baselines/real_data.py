@@ -5,11 +5,11 @@ import torch
 
 from arae.models import MODELS
 from arae.models.capabilities import SAMPLES_TEXT
-from arae.models.method import Method
+from arae.models.method import TextMethod
 
 
 @MODELS.register("real_data")
-class RealData(Method):
+class RealData(TextMethod):
     offers = frozenset({SAMPLES_TEXT})
     trains = False
 

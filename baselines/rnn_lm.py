@@ -12,11 +12,11 @@ from arae.data.batching import Batcher
 from arae.models import MODELS
 from arae.models.capabilities import SAMPLES_TEXT
 from arae.models.lm import LSTMLanguageModel
-from arae.models.method import Method, sgd
+from arae.models.method import TextMethod, sgd
 
 
 @MODELS.register("rnn_lm")
-class RNNLanguageModel(Method):
+class RNNLanguageModel(TextMethod):
     offers = frozenset({SAMPLES_TEXT})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)

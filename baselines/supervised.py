@@ -8,11 +8,11 @@ from arae.data.readers import NLI_LABELS
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
 from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES
-from arae.models.method import Method
+from arae.models.method import TextMethod
 
 
 @MODELS.register("untrained_encoder")
-class UntrainedEncoder(Method):
+class UntrainedEncoder(TextMethod):
     """ARAE's encoder at its initial weights (the official uniform ±0.1): with fine-tuning, the
     classifier trains it on the labelled pairs only, which makes the supervised-encoder row."""
     offers = frozenset({ENCODES_SENTENCES, CLASSIFIES_PAIRS})
@@ -29,7 +29,7 @@ class UntrainedEncoder(Method):
 
 
 @MODELS.register("majority_class")
-class MajorityClass(Method):
+class MajorityClass(TextMethod):
     """Predicts the most frequent label of the labelled pairs (ties: the first in NLI_LABELS order)."""
     offers = frozenset({CLASSIFIES_PAIRS})
 

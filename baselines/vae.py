@@ -27,7 +27,7 @@ from arae.data.vocab import UNK_ID
 from arae.models import MODELS
 from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES, SAMPLES_TEXT
 from arae.models.lstm import PackedLayout, packed_lstm
-from arae.models.method import Method
+from arae.models.method import TextMethod
 from arae.models.seq2seq import Seq2Seq
 from arae.training.loop import total_steps
 
@@ -84,7 +84,7 @@ class SentenceVAE(Seq2Seq):
 
 
 @MODELS.register("vae")
-class VAE(Method):
+class VAE(TextMethod):
     offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)

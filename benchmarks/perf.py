@@ -5,6 +5,7 @@ from arae.tasks.perf import Perf
 from arae.benchmark import BENCHMARKS, BenchmarkSpec, MetricSpec, Preset, Row, Target
 from arae.config import deep_merge
 from arae.models import MODELS
+from arae.models.method import TextMethod
 from benchmarks.snli_generation import PAPER_CONFIG, SMALL_CONFIG, SMOKE_CONFIG
 
 
@@ -15,7 +16,7 @@ def _training_rows() -> tuple:
     rows = []
     for name in MODELS.names():
         model = MODELS.get(name)
-        if model.trains and not model.trains_as and not model.styled and model.modality == "text":
+        if issubclass(model, TextMethod) and model.trains and not model.trains_as and not model.styled:
             rows.append(Row(f"train_{name}", f"Training: {name}", name, overrides={"perf": {"measure": "training"}},
                             metrics=("it_per_s", "sentences_per_s", "tokens_per_s", "seconds", "peak_memory_mib")))
     return tuple(rows)

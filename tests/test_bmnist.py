@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from arae.cli import main
-from arae.data import Corpus, build_corpus
+from arae.data import ImageCorpus, build_corpus
 from arae.data.batching import ImageBatcher
 from arae.data.images import binarize, read_idx
 from arae.errors import DataError, MetricNotComputable
@@ -74,7 +74,7 @@ def test_noise_is_annealed_every_hundred_iterations():
 
 def _model(seed: int = 0) -> ImageARAE:
     torch.manual_seed(seed)
-    return ImageARAE(None, SMOKE_CONFIG, torch.device("cpu"))
+    return ImageARAE(SMOKE_CONFIG, torch.device("cpu"))
 
 
 def test_an_iteration_trains_every_part_deterministically(fixture_data):
@@ -101,7 +101,7 @@ def _ctx(corpus, outputs, tmp_path):
 def test_digit_metrics_against_the_classifier(fixture_data, tmp_path):
     full = build_corpus("mnist", fixture_data)
     (x, y), (tx, ty) = full.images["train"], full.images["test"]
-    corpus = Corpus("mnist", [], [], [], {}, images={"train": (x, y), "test": (tx[:60], ty[:60])})
+    corpus = ImageCorpus("mnist", {"train": (x, y), "test": (tx[:60], ty[:60])})
     real = _ctx(corpus, {"images": tx[60:]}, tmp_path)  # 6 of each digit, not seen by the classifier
     coverage, confidence = METRICS.get("digit_coverage.mlp")(real), METRICS.get("digit_confidence.mlp")(real)
     assert coverage.value > 8 and coverage.details["classes_with_1pct"] == 10 and sum(coverage.details["predicted_counts"]) == 60

@@ -38,3 +38,12 @@ def test_what_interpolation_needs_follows_its_setting():
     assert task.needs_for({"eval": {"interpolate": "noise"}}) == {DECODES_NOISE}
     assert task.needs_for({"eval": {"interpolate": "codes"}}) == {ENCODES_SENTENCES}
     assert DECODES_NOISE not in MODELS.get("ae").offers  # so an AE row interpolating noise is refused
+
+
+def test_a_task_given_the_wrong_kind_of_corpus_is_refused_before_anything_runs(fixture_data, tmp_path):
+    spec = BENCHMARKS.get("snli_semisup")  # reads labelled sentence pairs; the LM corpus has none
+    with pytest.raises(ConfigError, match="the semisup task reads sentence pairs; corpus 'snli_lm' is text"):
+        plan_runs([spec], "smoke", 1, tmp_path, ["data.corpus=snli_lm"], fixture_data)
+    with pytest.raises(ConfigError, match=r"corpus 'snli_lm' has no setting data.max_train_per_style \(it takes: "):
+        plan_runs([BENCHMARKS.get("yelp_transfer")], "smoke", 1, tmp_path, ["data.corpus=snli_lm"], fixture_data)
+    assert not any(tmp_path.iterdir())

@@ -1,6 +1,8 @@
-"""Every registered benchmark x preset x row builds its model, trains a step and produces the output its
-task reads (samples, transfers, or a pair classifier's labels), on tiny data (the benchopt-style generic test): a preset that names
-a missing key or model fails here, not on a GPU."""
+"""Every registered benchmark x preset x row builds its model the way its task does, trains a step, and gives
+what its task will ask of it, probed per capability (arae/models/capabilities.py) on the synthetic data (the
+benchopt-style generic test): a preset that names a missing key or model fails here, not on a GPU. No task is
+named here: a new task is covered by the capabilities it needs."""
+import dataclasses
 import math
 
 import numpy as np
@@ -11,62 +13,66 @@ import baselines  # noqa: F401
 import benchmarks  # noqa: F401
 from arae.benchmark import BENCHMARKS
 from arae.config import deep_merge
-from arae.data.batching import ImageBatcher
-from arae.models import MODELS
-from arae.data.readers import NLI_LABELS, NLIPair
+from arae.data.readers import NLI_LABELS
 from arae.metrics import METRICS
-from arae.runner import plan_runs
-from arae.tasks.base import build_method
-from conftest import TINY_SENTENCES
+from arae.models import capabilities as can
+from arae.runner import load_corpus, plan_runs
 
-def _check_image_row(model: str, cfg: dict) -> None:
-    pixels = (np.random.default_rng(0).random((40, 784)) > 0.5).astype(np.uint8)
-    labels = np.arange(40) % 10
-    method, batcher = MODELS.get(model)(None, cfg, torch.device("cpu")), ImageBatcher(pixels, 8, 0)
-    method.prepare({"train": (pixels, labels), "test": (pixels, labels)}, batcher)
-    if method.trains:
-        losses = method.train_step(0, batcher)
-        assert all(math.isfinite(float(v)) for v in losses.values()), (model, losses)
+
+def _words(outputs) -> list:
+    assert len(outputs) == 3 and all(isinstance(w, str) for s in outputs for w in s), outputs
+    return outputs
+
+
+def _pairs(method, corpus, cfg):
+    pool = corpus.pairs["pool"][:30]
+    predict = method.fit_pair_classifier(pool, pool[:3], cfg["classifier"] | {"epochs": 1}, 0, lambda _: None)
+    labels = predict(pool[:3])
+    assert len(labels) == 3 and set(labels) <= set(NLI_LABELS), labels
+    return labels
+
+
+def _images(method, corpus, cfg):
     samples = method.sample(3, torch.Generator().manual_seed(0))
-    assert samples.shape == (3, 784) and set(samples.unique().tolist()) <= {0, 1}, model
+    assert samples.shape == (3, 784) and set(np.unique(np.asarray(samples)).tolist()) <= {0, 1}, samples.shape
+    return samples
 
+
+def _codes(method, corpus, cfg):
+    assert len(method.reconstruction_nll(corpus.test[:3], corpus.test[:3], 8)) == 3
+    return _words(method.decode_codes(method.encode_sentences(corpus.test[:3], 8), 8))
+
+
+PROBES = {  # capability -> what a task that needs it asks of the method, on a few examples
+    can.SAMPLES_TEXT: lambda method, corpus, cfg: _words(method.sample(3, torch.Generator().manual_seed(0))),
+    can.TRANSFERS: lambda method, corpus, cfg: _words(method.transfer(corpus.by_style["test"][0][:3], 0, 1)),
+    can.ENCODES_SENTENCES: _codes,
+    can.DECODES_NOISE: lambda method, corpus, cfg: _words(method.decode_noise(torch.randn(3, cfg["model"]["z_size"]), 8)),
+    can.CLASSIFIES_PAIRS: _pairs,
+    can.GENERATES_IMAGES: _images,
+}
 
 CASES = [(b, preset) for b in BENCHMARKS.names() for preset in BENCHMARKS.get(b).presets]
 
 
+def test_every_capability_has_a_probe():
+    assert set(PROBES) == {v for k, v in vars(can).items() if k.isupper()}
+
+
 @pytest.mark.parametrize("benchmark, preset", CASES)
-def test_each_row_trains_a_step_and_samples(benchmark, preset, tmp_path, fixture_data):
+def test_each_row_trains_a_step_and_gives_what_its_task_needs(benchmark, preset, tmp_path, fixture_data):
     spec = BENCHMARKS.get(benchmark)
     assert set(spec.paper) <= {r.name for r in spec.rows_for(preset)}
-    if spec.task.name != "perf":  # the perf task measures its own metrics
-        assert all(METRICS.get(m.metric) for m in spec.metrics)
-    sentences = [s.split() for s in TINY_SENTENCES * 4]
-    styles = [sentences[::2], sentences[1::2]]
+    if not spec.task.measures_itself:
+        assert all(m.metric in METRICS.names() for m in spec.metrics)
+    task = spec.task()
     for plan in plan_runs([spec], preset, 1, tmp_path, [], data_dir=fixture_data):
         torch.manual_seed(0)
-        cfg = deep_merge(plan.config, {"train": {"batch_size": 8}})
-        if spec.task.name == "images":
-            _check_image_row(plan.row.model, cfg)
-            continue
-        _, batcher, method = build_method(cfg, plan.row.model, sentences, 0, torch.device("cpu"), styles=styles)
+        plan = dataclasses.replace(plan, config=deep_merge(plan.config, {"train": {"batch_size": 8}}))
+        corpus, _ = load_corpus(plan.config, fixture_data)
+        _, batcher, method = task.build(plan, corpus, torch.device("cpu"))
         if method.trains:
             losses = method.train_step(0, batcher)
             assert all(math.isfinite(float(v)) for v in losses.values()), (plan.name, losses)
-        if spec.task.name == "transfer":
-            outputs = method.transfer(styles[0][:3], 0, 1)
-        elif spec.task.name == "word_swap":
-            outputs = method.reconstruct(sentences[:3], 8)
-            assert len(method.reconstruction_nll(sentences[:3], sentences[:3], 8)) == 3
-        elif spec.task.name == "interpolation":
-            if cfg["eval"]["interpolate"] == "noise":
-                outputs = method.decode_noise(torch.randn(3, cfg["model"]["z_size"]), 8)
-            else:
-                outputs = method.decode_codes(method.encode_sentences(sentences[:3], 8), 8)
-        elif spec.task.name == "semisup":
-            pairs = [NLIPair(sentences[i], sentences[i + 1], NLI_LABELS[i % 3]) for i in range(12)]
-            predict = method.fit_pair_classifier(pairs, pairs[:3], cfg["classifier"] | {"epochs": 1}, 0, print)
-            outputs = predict(pairs[:3])
-            assert set(outputs) <= set(NLI_LABELS), plan.name
-        else:
-            outputs = method.sample(3, torch.Generator().manual_seed(0))
-        assert len(outputs) == 3 and all(isinstance(w, str) for s in outputs for w in s), plan.name
+        for capability in sorted(task.needs_for(plan.config)):
+            PROBES[capability](method, corpus, plan.config)

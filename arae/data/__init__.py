@@ -1,5 +1,5 @@
 """Data layer: official sources and downloads, raw-format readers, and sentence corpora."""
-from arae.data.corpora import CORPORA, Corpus, build_corpus
+from arae.data.corpora import CORPORA, Corpus, ImageCorpus, PairCorpus, StyledCorpus, TextCorpus, build_corpus
 from arae.data import images  # noqa: F401  (registers the mnist corpus)
 from arae.data.readers import (
     NLI_LABELS,
@@ -23,7 +23,7 @@ from arae.data.sources import (
 )
 
 __all__ = [
-    "CORPORA", "Corpus", "build_corpus",
+    "CORPORA", "Corpus", "ImageCorpus", "PairCorpus", "StyledCorpus", "TextCorpus", "build_corpus",
     "NLI_LABELS", "NLIPair", "NLIPairs", "locate_snli", "read_sentences", "read_snli",
     "read_style_corpus", "read_text_lines", "snli_lm_sentences",
     "DATASETS", "DatasetSource", "RemoteFile", "download", "resolve_data_dir",

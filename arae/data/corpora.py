@@ -1,36 +1,89 @@
-"""Sentence corpora for the text models, each with a record of exactly which data was used."""
+"""Corpora, one type per kind of data (text, styled text, sentence pairs, images), each with a record of exactly
+which data was used."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar, Iterator
 
 from arae.data.readers import (NLIPair, locate_snli, read_lines_replacing_bad_utf8, read_sentences, read_snli,
                                snli_lm_sentences)
-from arae.errors import DataError
+from arae.errors import ConfigError, DataError
 from arae.registry import Registry
 
 Sentences = list[list[str]]
 
 
 @dataclass
-class Corpus:
-    """train/valid/test hold every sentence of a split (the vocabulary and the forward LM read these).
-    A corpus with styles also keeps each split per style, in `styles` order; `references[k][i]` are the
-    human rewrites of test sentence i of style k, where they exist. A corpus of sentence pairs keeps them
-    per split in `pairs` (never length-filtered: a classifier is tested on every pair); a corpus of images
-    keeps them, with their labels, in `images` (and has no sentences)."""
+class TextCorpus:
+    """Sentences: train/valid/test hold every sentence of a split (the vocabulary and the forward LM read these)."""
 
     name: str
     train: Sentences
     valid: Sentences
     test: Sentences
     description: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "text"
+    unit: ClassVar[str] = "sentence"
+
+    def size(self, split: str) -> int:
+        return len(getattr(self, split))
+
+    def fingerprint_parts(self) -> Iterator[bytes]:
+        """Everything of the data that decides a result, as bytes (the run hash covers it)."""
+        for split in (self.train, self.valid, self.test):
+            yield "\n".join(" ".join(s) for s in split).encode() + b"\0"
+
+
+@dataclass
+class StyledCorpus(TextCorpus):
+    """Text in styles: each split is also kept per style, in `styles` order; `references[k][i]` are the human
+    rewrites of test sentence i of style k, where they exist."""
+
     styles: tuple[str, ...] = ()
     by_style: dict[str, list[Sentences]] = field(default_factory=dict)  # split -> one list per style
     references: list[list[list[str]]] | None = None
+    kind: ClassVar[str] = "styled text"
+
+    def fingerprint_parts(self) -> Iterator[bytes]:
+        yield from super().fingerprint_parts()  # which sentence has which style, and the references, decide too
+        yield repr((self.styles, self.description["sizes_per_style"], self.references)).encode()
+
+
+@dataclass
+class PairCorpus(TextCorpus):
+    """Labelled sentence pairs per split in `pairs` (never length-filtered: a classifier is tested on every
+    pair); the flat splits hold their sentences, for pretraining."""
+
     pairs: dict[str, list[NLIPair]] = field(default_factory=dict)  # split -> labelled pairs, e.g. "pool", "test"
-    images: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # split -> (pixels (N, 784) uint8, labels (N,))
+    kind: ClassVar[str] = "sentence pairs"
+
+    def fingerprint_parts(self) -> Iterator[bytes]:
+        yield from super().fingerprint_parts()  # labelled pairs: their labels decide results too
+        for split, pairs in sorted(self.pairs.items()):
+            yield split.encode() + repr([(p.premise, p.hypothesis, p.label) for p in pairs]).encode()
+
+
+@dataclass
+class ImageCorpus:
+    """Labelled images per split: split -> (pixels (N, 784) uint8, labels (N,))."""
+
+    name: str
+    images: dict[str, tuple[Any, Any]]
+    description: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "images"
+    unit: ClassVar[str] = "image"
+
+    def size(self, split: str) -> int:
+        return len(self.images[split][0]) if split in self.images else 0
+
+    def fingerprint_parts(self) -> Iterator[bytes]:
+        for split, (pixels, labels) in sorted(self.images.items()):
+            yield split.encode() + pixels.tobytes() + labels.tobytes()
+
+
+Corpus = TextCorpus | ImageCorpus  # what a corpus builder returns; a task names the kind it reads
 
 
 CorpusBuilder = Callable[..., Corpus]
@@ -38,7 +91,12 @@ CORPORA: Registry[CorpusBuilder] = Registry("corpus")
 
 
 def build_corpus(name: str, data_dir: str | Path, **kw: Any) -> Corpus:
-    return CORPORA.get(name)(Path(data_dir), **kw)
+    builder = CORPORA.get(name)
+    takes = [p for p in inspect.signature(builder).parameters if p != "data_dir"]
+    if unknown := sorted(set(kw) - set(takes)):
+        raise ConfigError(f"corpus {name!r} has no setting {', '.join('data.' + k for k in unknown)} "
+                          f"(it takes: {', '.join('data.' + k for k in takes) or 'none'})")
+    return builder(Path(data_dir), **kw)
 
 
 def _length_filter(sentences: Sentences, maxlen: int) -> tuple[Sentences, int]:
@@ -49,7 +107,7 @@ def _length_filter(sentences: Sentences, maxlen: int) -> tuple[Sentences, int]:
 
 def _finish(name: str, splits: dict[str, Sentences], files: dict[str, list[Path]],
             maxlen: int, lowercase: bool, filters: list[str], substitute: str | None,
-            user_corpus: str | None = None) -> Corpus:
+            user_corpus: str | None = None, kind: type[TextCorpus] = TextCorpus) -> TextCorpus:
     """Apply the length filter to every split and write down what was read and dropped."""
     kept, dropped = {}, {}
     for split, sentences in splits.items():
@@ -66,7 +124,7 @@ def _finish(name: str, splits: dict[str, Sentences], files: dict[str, list[Path]
         "substitute": substitute,
         "user_corpus": user_corpus,  # a user's own folder: no paper numbers apply
     }
-    return Corpus(name, kept["train"], kept["valid"], kept["test"], description)
+    return kind(name, kept["train"], kept["valid"], kept["test"], description)
 
 
 def _lower(sentences: Sentences) -> Sentences:
@@ -74,7 +132,7 @@ def _lower(sentences: Sentences) -> Sentences:
 
 
 @CORPORA.register("snli_lm")
-def build_snli_lm(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Corpus:
+def build_snli_lm(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> TextCorpus:
     """SNLI sentences for language modelling, as lang/snli_preprocessing.py makes them.
 
     Official: train = SNLI train + dev, test = SNLI test, no validation split. Without the
@@ -112,7 +170,7 @@ def build_snli_lm(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Cor
 
 
 @CORPORA.register("text_dir")
-def build_text_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Corpus:
+def build_text_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> TextCorpus:
     """A user folder with train.txt, test.txt and optionally valid.txt, one sentence a line."""
     folder = Path(data_dir)
     missing = [n for n in ("train.txt", "test.txt") if not (folder / n).is_file()]
@@ -131,7 +189,7 @@ def build_text_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Co
 
 def _styled(name: str, styles: list[str], per_style: dict[str, list[Sentences]], files: dict[str, list[Path]],
             maxlen: int, lowercase: bool, filters: list[str], substitute: str | None, user_corpus: str | None,
-            references: list[list[list[str]]] | None = None, notes: dict | None = None) -> Corpus:
+            references: list[list[list[str]]] | None = None, notes: dict | None = None) -> StyledCorpus:
     """A corpus with styles: each split is filtered per style; the flat splits are their concatenation.
     A test sentence dropped by the length filter takes its references with it."""
     kept: dict[str, list[Sentences]] = {}
@@ -147,7 +205,7 @@ def _styled(name: str, styles: list[str], per_style: dict[str, list[Sentences]],
         references = [[refs for sentence, refs in zip(per_style["test"][k], references[k]) if len(sentence) <= maxlen]
                       for k in range(len(styles))]
     flat = {split: [s for sentences in lists for s in sentences] for split, lists in per_style.items()}
-    corpus = _finish(name, flat, files, maxlen, lowercase, filters, substitute, user_corpus)
+    corpus = _finish(name, flat, files, maxlen, lowercase, filters, substitute, user_corpus, StyledCorpus)
     corpus.styles, corpus.by_style, corpus.references = tuple(styles), kept, references
     corpus.description.update(styles=list(styles), sizes_per_style={
         split: dict(zip(styles, map(len, lists))) for split, lists in kept.items()}, **(notes or {}))
@@ -165,7 +223,7 @@ YELP_STYLES = ("negative", "positive")  # Shen's .0 and .1
 
 
 @CORPORA.register("yelp")
-def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train_per_style: int = 0) -> Corpus:
+def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train_per_style: int = 0) -> StyledCorpus:
     """Shen et al.'s Yelp sentiment data, tested on Li et al.'s 500+500 sentences with 4 human references.
 
     Official train split when `yelp/sentiment.train.{0,1}` exist; otherwise the documented substitute:
@@ -208,7 +266,7 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
 
 
 @CORPORA.register("style_dir")
-def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train_per_style: int = 0) -> Corpus:
+def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train_per_style: int = 0) -> StyledCorpus:
     """A user folder with one `<style>.txt` per style (at least two), one sentence a line. Test sentences:
     `<style>.test.txt` where it exists, else every 10th line of `<style>.txt`; lines 5, 15, ... are held
     out for validation. Neither is trained on."""
@@ -244,7 +302,7 @@ def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_
 
 
 @CORPORA.register("snli_pairs")
-def build_snli_pairs(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Corpus:
+def build_snli_pairs(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> PairCorpus:
     """SNLI for semi-supervised classification (docs/paper.md): a pool of labelled pairs, of which a
     benchmark reveals a fraction of the labels, and the pool's sentences as unlabelled text.
 
@@ -265,7 +323,7 @@ def build_snli_pairs(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> 
         f"SNLI train (550k pairs) not found in {data_dir}; the labelled pool is SNLI dev ({len(pool):,} pairs, "
         f"{len(splits['train']):,} sentences for pretraining before the length filter), no validation pairs, "
         f"evaluated on SNLI test ({len(test):,} pairs)")
-    corpus = _finish("snli_pairs", splits, files, maxlen, lowercase, filters, substitute)
+    corpus = _finish("snli_pairs", splits, files, maxlen, lowercase, filters, substitute, kind=PairCorpus)
     corpus.pairs = {"pool": list(pool), "valid": list(valid), "test": list(test)}
     corpus.description["pairs"] = {split: len(p) for split, p in corpus.pairs.items()}
     return corpus

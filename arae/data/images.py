@@ -1,4 +1,4 @@
-"""MNIST digits as a corpus of images (`Corpus.images`), binarized as bmnist/main.lua does it: a pixel is 1
+"""MNIST digits as a corpus of images (an ImageCorpus), binarized as bmnist/main.lua does it: a pixel is 1
 when its grey value is above half of 255 (the official code scales to [-1, 1] and thresholds at 0).
 
 Official: all 60,000 training images (train-images-idx3-ubyte.gz), tested on the 10,000 of t10k. Offline
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arae.data.corpora import CORPORA, Corpus
+from arae.data.corpora import CORPORA, ImageCorpus
 from arae.errors import DataError
 
 PIXELS = 28 * 28
@@ -52,7 +52,7 @@ def _labelled(images: np.ndarray, labels: np.ndarray, files: list[Path]) -> tupl
 
 
 @CORPORA.register("mnist")
-def build_mnist(data_dir: Path) -> Corpus:
+def build_mnist(data_dir: Path) -> ImageCorpus:
     folder = Path(data_dir) / "mnist"
     full, first10k = folder / "train-images-idx3-ubyte.gz", folder / "train-first10k.npz"
     test_files = [folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"]
@@ -86,4 +86,4 @@ def build_mnist(data_dir: Path) -> Corpus:
         "filters": ["binarized: pixel > 127.5 is 1 (bmnist/main.lua)"],
         "substitute": substitute, "user_corpus": None,
     }
-    return Corpus("mnist", [], [], [], description, images={"train": train, "test": test})
+    return ImageCorpus("mnist", {"train": train, "test": test}, description)

@@ -7,7 +7,7 @@ from arae.data.batching import Batcher
 from arae.models import MODELS
 from arae.models.capabilities import CLASSIFIES_PAIRS, DECODES_NOISE, ENCODES_SENTENCES, SAMPLES_TEXT
 from arae.models.fitted_gaussian import FittedGaussianSampling
-from arae.models.method import Method, adam, sgd
+from arae.models.method import TextMethod, adam, sgd
 from arae.models.mlp import Critic, Generator
 from arae.models.seq2seq import Seq2Seq
 from arae.seeding import derive_seed
@@ -20,7 +20,7 @@ def build_autoencoder(vocab_size: int, m: dict, n_decoders: int = 1) -> Seq2Seq:
 
 
 @MODELS.register("arae")
-class ARAE(Method):
+class ARAE(TextMethod):
     offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS, DECODES_NOISE})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)

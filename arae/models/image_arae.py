@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from arae.data.batching import ImageBatcher
+from arae.data.corpora import ImageCorpus
 from arae.data.images import PIXELS
 from arae.models import MODELS
 from arae.models.capabilities import DECODES_NOISE, GENERATES_IMAGES
@@ -67,10 +68,8 @@ class ImageMethod(Method):
     """A model of binarized images: `sample` returns (n, 784) uint8 pixels, `reconstruct` and `recon_errors`
     work from noise-free codes; subclasses have an ImageAutoencoder `self.ae` (or none, for real images)."""
 
-    modality = "images"
-
-    def prepare(self, images: dict, batcher: ImageBatcher) -> None:
-        """`images`: the corpus's split -> (pixels, labels)."""
+    def prepare(self, images: ImageCorpus, batcher: ImageBatcher) -> None:
+        """Called before training and before sampling (also when a resumed run only samples)."""
         self.batcher = batcher
 
     def _batched(self, tensor: torch.Tensor, fn) -> torch.Tensor:
@@ -102,8 +101,8 @@ class ImageMethod(Method):
 @MODELS.register("arae_mnist")
 class ImageARAE(ImageMethod):
     offers = frozenset({GENERATES_IMAGES, DECODES_NOISE})
-    def __init__(self, vocab, cfg, device):
-        super().__init__(vocab, cfg, device)
+    def __init__(self, cfg, device):
+        super().__init__(cfg, device)
         m, t = cfg["model"], cfg["train"]
         self.ae = ImageAutoencoder(m).to(device)
         self.gen = nn.Sequential(Generator(m["z_size"], m["code_size"], m["arch_g"]), nn.Tanh()).to(device)

@@ -1,6 +1,5 @@
-"""What the runner needs from a model: build from (vocab, config), train one step, and produce the
-outputs a benchmark asks for: `samples` (generation), `transfers` (style transfer), a classifier of
-sentence pairs learnt from a few labels (semi-supervised classification)."""
+"""What the training loop needs from every model (`Method`), and what text tasks may ask of a model of
+sentences (`TextMethod`); models of images are in arae/models/image_arae.py."""
 from __future__ import annotations
 
 import copy
@@ -30,26 +29,22 @@ def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer
 
 
 class Method:
-    """Base of ARAE and the baselines; subclasses set up `self.nets` and `self.optims` in __init__."""
+    """Base of every model (ARAE and the baselines, of text or of images): subclasses set up `self.nets` and
+    `self.optims` in __init__ and train one step at a time; the training loop needs nothing else."""
 
     trains = True
     trains_as: str | None = None  # a model whose training this one shares exactly (same training key)
-    styled = False                # trains on sentences per style (a StyleBatcher), e.g. for transfer
-    modality = "text"             # what it models: "text" (sentences) or "images" (arae/models/image_arae.py)
     offers: frozenset[str] = frozenset()  # what tasks may ask of it (arae/models/capabilities.py)
 
-    def __init__(self, vocab: Vocab, cfg: dict[str, Any], device: torch.device, n_styles: int = 1):
-        self.vocab, self.cfg, self.device, self.n_styles = vocab, cfg, device, n_styles
+    def __init__(self, cfg: dict[str, Any], device: torch.device):
+        self.cfg, self.device = cfg, device
         self.nets: dict[str, nn.Module] = {}
         self.optims: dict[str, torch.optim.Optimizer] = {}
 
     @property
     def sentences_per_step(self) -> int:
-        """Sentences reconstructed (or modelled) per training step, for the throughput figure."""
+        """Examples (sentences or images) modelled per training step, for the throughput figure."""
         return self.cfg["train"]["batch_size"]
-
-    def prepare(self, train_sentences: list[list[str]], batcher: Batcher) -> None:
-        """Called before training and before sampling (also when a resumed run only samples)."""
 
     def train_step(self, step: int, batcher: Batcher) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -58,6 +53,35 @@ class Method:
         """Extra numbers logged at log steps (collapse and code diagnostics); they must not touch the
         training RNG or the models' training state."""
         return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"nets": {k: m.state_dict() for k, m in self.nets.items()},
+                "optims": {k: o.state_dict() for k, o in self.optims.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, m in self.nets.items():
+            m.load_state_dict(state["nets"][k])
+        for k, o in self.optims.items():
+            o.load_state_dict(state["optims"][k])
+
+    def eval(self) -> None:
+        for m in self.nets.values():
+            m.eval()
+
+
+class TextMethod(Method):
+    """A model of sentences over a vocabulary, and every output a text task may ask of it: `samples`
+    (generation), `transfers` (style transfer), a classifier of sentence pairs learnt from a few labels
+    (semi-supervised classification), codes and their decodes (robustness, interpolation)."""
+
+    styled = False  # trains on sentences per style (a StyleBatcher), e.g. for transfer
+
+    def __init__(self, vocab: Vocab, cfg: dict[str, Any], device: torch.device, n_styles: int = 1):
+        super().__init__(cfg, device)
+        self.vocab, self.n_styles = vocab, n_styles
+
+    def prepare(self, train_sentences: list[list[str]], batcher: Batcher) -> None:
+        """Called before training and before sampling (also when a resumed run only samples)."""
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
         """`generator` lives on the model's device, so sampling needs no host round trips."""
@@ -126,20 +150,6 @@ class Method:
                 words[i] = self.vocab.decode(row)
             out.extend(words)
         return out
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"nets": {k: m.state_dict() for k, m in self.nets.items()},
-                "optims": {k: o.state_dict() for k, o in self.optims.items()}}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        for k, m in self.nets.items():
-            m.load_state_dict(state["nets"][k])
-        for k, o in self.optims.items():
-            o.load_state_dict(state["optims"][k])
-
-    def eval(self) -> None:
-        for m in self.nets.values():
-            m.eval()
 
     def _decode_batches(self, n: int, batch_size: int, make_ids) -> list[list[str]]:
         """Run `make_ids(batch_n)` -> (B, T) token ids over batches, and turn ids into words."""

@@ -13,7 +13,7 @@ from arae.data.batching import Batch, StyleBatcher
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
 from arae.models.capabilities import TRANSFERS
-from arae.models.method import Method, adam, sgd
+from arae.models.method import TextMethod, adam, sgd
 from arae.models.mlp import CodeClassifier, Critic, Generator
 from arae.training.diagnostics import code_spread
 from arae.training.steps import (ae_step, classifier_adversarial_step, classifier_step, critic_step,
@@ -21,7 +21,7 @@ from arae.training.steps import (ae_step, classifier_adversarial_step, classifie
 
 
 @MODELS.register("ae_transfer")
-class TransferAutoencoder(Method):
+class TransferAutoencoder(TextMethod):
     """Each style's batch reconstructed through its own decoder; no adversarial term."""
     offers = frozenset({TRANSFERS})
 

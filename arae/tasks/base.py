@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import torch
 
 from arae.benchmark import BenchmarkSpec, Row
-from arae.data import Corpus
+from arae.data import Corpus, TextCorpus
 from arae.data.batching import StyleBatcher, make_batcher
 from arae.data.vocab import Vocab
 from arae.errors import ConfigError, MetricNotComputable
@@ -75,6 +75,8 @@ class Task:
     where they differ); `run` is the skeleton they share."""
     name: ClassVar[str] = ""
     needs: ClassVar[frozenset[str]] = frozenset()  # what a row's method must offer (arae/models/capabilities.py)
+    reads: ClassVar[type] = TextCorpus  # the kind of corpus it runs on (arae/data/corpora.py)
+    measures_itself: ClassVar[bool] = False  # its numbers are its own measurements, not metrics of arae.metrics
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -86,7 +88,7 @@ class Task:
         timing = train_or_reuse(plan, method, batcher)
         produced = self.produce(plan, method, corpus, vocab, device)
         timing |= produced.seconds
-        ctx = eval_context(plan, corpus, vocab, produced.outputs, self.eval_text(corpus), device)
+        ctx = self.eval_context(plan, corpus, vocab, produced.outputs, device)
         metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
         data = {**corpus.description, **({"vocab_size": len(vocab)} if vocab else {}), **produced.data}
         return {"metrics": metrics, **produced.record, "data": data, "timing": timing}
@@ -108,6 +110,13 @@ class Task:
     def eval_text(self, corpus: Corpus) -> list[list[str]]:
         """The real text the metrics compare the outputs with."""
         return corpus.test
+
+    def eval_context(self, plan: RunPlan, corpus: Corpus, vocab: Vocab | None, outputs: dict,
+                     device: torch.device) -> EvalContext:
+        return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
+                           eval_text=[" ".join(s) for s in self.eval_text(corpus)], vocab_words=vocab.words,
+                           valid_text=[" ".join(s) for s in corpus.valid], workdir=plan.dir / "metrics_work",
+                           params=plan.metric_params, artefacts=artefact_folder(plan), corpus=corpus, device=device)
 
 
 def log(plan: RunPlan, message: str) -> None:
@@ -133,13 +142,9 @@ def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, d
     return vocab, batcher, method
 
 
-def eval_context(plan: RunPlan, corpus: Corpus, vocab: Vocab | None, outputs: dict, eval_text: list[list[str]],
-                 device: torch.device | str = "cpu") -> EvalContext:
-    return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
-                       eval_text=[" ".join(s) for s in eval_text], vocab_words=vocab.words if vocab else [],
-                       valid_text=[" ".join(s) for s in corpus.valid],
-                       workdir=plan.dir / "metrics_work", params=plan.metric_params,
-                       artefacts=plan.dir.parents[2] / "_artefacts", corpus=corpus, device=device)
+def artefact_folder(plan: RunPlan) -> Path:
+    """Where what every run of an output folder shares (fitted judges, classifiers) is kept."""
+    return plan.dir.parents[2] / "_artefacts"
 
 
 def train_or_reuse(plan: RunPlan, method, batcher) -> dict:

@@ -12,13 +12,15 @@ import torch
 import torch.nn.functional as F
 
 from arae.data.batching import ImageBatcher
+from arae.data.corpora import ImageCorpus
 from arae.data.images import PIXELS
 from arae.errors import ConfigError
 from arae.models import MODELS
 from arae.models.method import OutputNotAvailable
 from arae.seeding import derive_seed
 from arae.models.capabilities import GENERATES_IMAGES
-from arae.tasks.base import Produced, RunPlan, Task
+from arae.metrics import EvalContext
+from arae.tasks.base import Produced, RunPlan, Task, artefact_folder
 
 GRID = 8  # samples and interpolations: GRID x GRID images
 
@@ -60,11 +62,12 @@ def _saved(path, make) -> np.ndarray:
 class Images(Task):
     name = "images"
     needs = frozenset({GENERATES_IMAGES})
+    reads = ImageCorpus
 
     def build(self, plan, corpus, device):
-        method = MODELS.get(plan.row.model)(None, plan.config, device)
+        method = MODELS.get(plan.row.model)(plan.config, device)
         batcher = ImageBatcher(corpus.images["train"][0], plan.config["train"]["batch_size"], plan.seed).to(device)
-        method.prepare(corpus.images, batcher)
+        method.prepare(corpus, batcher)
         return None, batcher, method
 
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
@@ -91,5 +94,6 @@ class Images(Task):
                                   "image_grids": [{"title": title, "file": f"samples/{name}"} for title, name, _ in grids]},
                         seconds=seconds)
 
-    def eval_text(self, corpus):
-        return []
+    def eval_context(self, plan, corpus, vocab, outputs, device) -> EvalContext:
+        return EvalContext(outputs=outputs, train_text=[], eval_text=[], vocab_words=[], workdir=plan.dir / "metrics_work",
+                           params=plan.metric_params, artefacts=artefact_folder(plan), corpus=corpus, device=device)

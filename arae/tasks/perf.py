@@ -74,6 +74,7 @@ def _sync(device: torch.device) -> None:
 class Perf(Task):
     """Each row measures one thing (its config's perf.measure) instead of training, producing and scoring."""
     name = "perf"
+    measures_itself = True
 
     def run(self, plan: RunPlan, corpus, device: torch.device) -> dict:
         """The row's measure; its wall seconds and peak memory are recorded unless it says why not."""

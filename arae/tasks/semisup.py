@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 
+from arae.data.corpora import PairCorpus
 from arae.data.readers import NLIPair
 from arae.errors import DataError
 from arae.io import atomic_write_json, atomic_write_text, read_json
@@ -39,6 +40,7 @@ def fractions_of(plan: RunPlan) -> list[float]:
 class SemiSupervised(Task):
     name = "semisup"
     needs = frozenset({CLASSIFIES_PAIRS})
+    reads = PairCorpus
 
     def check(self, plan, corpus) -> None:
         if not corpus.pairs.get("pool"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from arae.data.corpora import StyledCorpus
 from arae.errors import DataError
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.metrics.transfer import Direction
@@ -22,6 +23,7 @@ def preview_indices(n: int, k: int = N_PREVIEW) -> list[int]:
 class Transfer(Task):
     name = "transfer"
     needs = frozenset({TRANSFERS})
+    reads = StyledCorpus
 
     def check(self, plan, corpus) -> None:
         if len(corpus.styles) < 2:
