@@ -56,11 +56,11 @@ class RunRecord:
             return None, f"non-finite value {value!r}"
         return float(value), None
 
-    def details(self, name: str) -> dict:
-        """The `details` object recorded beside metric `name`; {} when there is none."""
+    def rests_on(self, name: str) -> str:
+        """What metric `name` says its value rests on ("" when it says nothing)."""
         entry = (self.result or {}).get("metrics", {}).get(name)
-        details = entry.get("details") if isinstance(entry, dict) else None
-        return details if isinstance(details, dict) else {}
+        text = entry.get("rests_on") if isinstance(entry, dict) else None
+        return text if isinstance(text, str) else ""
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,15 @@ class CellStat:
     ci95: float | None  # half-width of the Student-t 95% interval; None when n < 2
     values: tuple[float, ...]
     missing: tuple[tuple[int | None, str], ...]  # (seed_index, reason) per seed without a value
-    oov_rate_mean: float | None = None  # mean details.oov_rate over seeds with a value, if any
-    fallback_seeds: tuple[int | None, ...] = ()  # seeds with a value whose lmplz fell back
-    n_samples: int | None = None  # details.n_samples (fewest over seeds): what a reverse PPL rests on
-    n_vocab_lines: int | None = None  # details.n_vocab_lines: vocabulary lines appended to the samples
-    vocab_line_share: float | None = None  # mean details.vocab_line_share
-    n_labelled: int | None = None  # details.n_labelled (fewest over seeds): the labelled pairs a classifier learnt from
+    rests_on: tuple[tuple[int | None, str], ...] = ()  # (seed_index, what its value rests on) per seed with a value
+
+    @property
+    def rests_on_text(self) -> str:
+        """What the cell's values rest on, as their metric says: once if every seed says the same."""
+        said = [(seed, text) for seed, text in self.rests_on if text]
+        if len({text for _, text in said}) <= 1:
+            return said[0][1] if said else ""
+        return "; ".join(f"seed {seed}: {text}" for seed, text in said)
 
     @property
     def interval(self) -> tuple[float, float] | None:
@@ -193,8 +196,7 @@ def ci95_halfwidth(values: list[float]) -> float | None:
 
 def summarize(records: list[RunRecord], specs: dict[str, dict] | None = None) -> list[CellStat]:
     """One CellStat per (benchmark, version, preset, row, metric). Seeds without a value are
-    listed with their reason and never averaged in; the OOV rate and lmplz's discount fallback
-    come from the details of the seeds with a value. `specs` adds metrics no run has reported."""
+    listed with their reason and never averaged in; seeds with a value are listed with what it rests on. `specs` adds metrics no run has reported."""
     groups: dict[tuple, list[RunRecord]] = {}
     for rec in latest_runs(records):
         groups.setdefault((rec.benchmark, rec.version, rec.preset, rec.row), []).append(rec)
@@ -202,32 +204,20 @@ def summarize(records: list[RunRecord], specs: dict[str, dict] | None = None) ->
     cells = []
     for (bench, version, preset, row), runs in sorted(groups.items(), key=lambda kv: str(kv[0])):
         for metric in names.get(bench, []):
-            values, missing, fallback = [], [], []
-            details: dict[str, list[float]] = {k: [] for k in _DETAIL_NUMBERS}
+            values, missing, rests_on = [], [], []
             for rec in runs:
                 value, reason = rec.metric(metric)
                 if reason is not None:
                     missing.append((rec.seed_index, reason))
                     continue
                 values.append(value)
-                d = rec.details(metric)
-                for key in _DETAIL_NUMBERS:
-                    if type(d.get(key)) in (int, float) and math.isfinite(d[key]):  # bool is not a number
-                        details[key].append(float(d[key]))
-                if d.get("discount_fallback") is True:
-                    fallback.append(rec.seed_index)
-            fewest = {k: int(min(v)) if v else None for k, v in details.items() if k.startswith("n_")}
+                rests_on.append((rec.seed_index, rec.rests_on(metric)))
             cells.append(CellStat(bench, version, preset, row, metric, len(values),
                                   fmean(values) if values else None, ci95_halfwidth(values),
-                                  tuple(values), tuple(missing),
-                                  fmean(details["oov_rate"]) if details["oov_rate"] else None, tuple(fallback),
-                                  fewest["n_samples"], fewest["n_vocab_lines"],
-                                  fmean(details["vocab_line_share"]) if details["vocab_line_share"] else None,
-                                  fewest["n_labelled"]))
+                                  tuple(values), tuple(missing), tuple(rests_on)))
     return cells
 
 
-_DETAIL_NUMBERS = ("oov_rate", "n_samples", "n_vocab_lines", "vocab_line_share", "n_labelled")
 MIN_SEEDS = 2  # per side of a claim, and their 95% intervals must not overlap
 
 

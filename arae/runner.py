@@ -32,6 +32,7 @@ from arae.io import atomic_write_json, atomic_write_text
 from arae.models import MODELS
 from arae.registry import Registry
 from arae.results import own_wall_seconds
+from arae.schema import check_result
 from arae.seeding import derive_seed, seed_everything
 from arae.tasks import RunPlan
 from arae.tasks.base import read_status
@@ -237,12 +238,13 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
 
 
 def run_one(plan: RunPlan, data_dir: Path, device: torch.device) -> dict:
-    """The result record of one run: what every benchmark records, plus what its task computed
-    (at least "metrics" and "timing")."""
+    """The result record of one run (arae/schema.py): what every benchmark records, plus what its task
+    computed; a record that does not fit the schema fails the run."""
     corpus, _ = load_corpus(plan.config, data_dir)
     seed_everything(plan.seed)
     computed = plan.spec.task().run(plan, corpus, device)
     computed["timing"]["wall_seconds"] = round(own_wall_seconds(computed["timing"]), 3)
-    return {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
-            "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset,
-            "data": corpus.description, **computed}
+    record = {"benchmark": plan.spec.name, "version": plan.spec.version, "row": plan.row.name,
+              "seed_index": plan.seed_index, "seed": plan.seed, "preset": plan.preset, **computed}
+    check_result(record)
+    return record

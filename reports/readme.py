@@ -45,10 +45,8 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
                 shown.append("missing")
                 continue
             text = fmt(c.mean) + (f" ± {fmt(c.ci95)}" if c.ci95 is not None else "")
-            extra = [f"OOV {c.oov_rate_mean:.1%}"] if c.oov_rate_mean is not None else []
-            extra += [f"fallback in seed {', '.join(map(str, c.fallback_seeds))}"] if c.fallback_seeds else []
-            extra += [f"{c.n_labelled:,} labelled pairs"] if c.n_labelled is not None else []
-            shown.append(text + (f" ({'; '.join(extra)})" if extra else "") + (f" n={c.n}" if c.n != seeds else ""))
+            rests_on = c.rests_on_text.replace("|", "/")
+            shown.append(text + (f" ({rests_on})" if rests_on else "") + (f" n={c.n}" if c.n != seeds else ""))
         reused = any((r.result or {}).get("timing", {}).get("training_reused_from") for r in mine)
         rows.append({"label": row["label"] + (" (training reused)" if reused else ""),
                      "paper": "; ".join(paper_cells) or "—", "cells": shown, "seeds": seeds,

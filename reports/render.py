@@ -23,10 +23,6 @@ ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "c
               "threads")
 N_SAMPLES = 10
 ARROWS = {"lower": "↓", "higher": "↑"}
-OOV_LEGEND = ("OOV: share of evaluated words outside the vocabulary of the LM that scores them (the n-gram model, "
-              "or the RNN LM, whose scored tokens include </s>); "
-              "fallback: lmplz could not estimate Kneser-Ney discounts and used "
-              "--discount_fallback")
 
 
 def _number(x) -> float | None:
@@ -73,29 +69,18 @@ def _cell(stat: CellStat | None, metric: dict, paper_row: dict, footnotes: list[
     if reasons:
         footnotes.append("; ".join(reasons))
     ci = stat.ci95 if stat else None
-    seeds = [str(s) for s in stat.fallback_seeds] if stat else []
-    rests_on = ""
-    if stat and stat.n_samples is not None and stat.n_vocab_lines is not None:
-        share = f" ({stat.vocab_line_share:.0%})" if stat.vocab_line_share is not None else ""
-        rests_on = f"{stat.n_samples:,} samples + {stat.n_vocab_lines:,} vocab lines{share}"
-    if stat and stat.n_labelled is not None:
-        rests_on = f"{stat.n_labelled:,} labelled pairs"
     return {"metric": metric["label"], "paper": "—" if paper is None else f"{paper:g}",
             "other_protocol": f"other protocol: {paper_flavour}" if paper is not None and not same_flavour else "",
             "missing": mean is None, "n": stat.n if stat else 0,
             "ours": fmt(mean) + (f" ± {fmt(ci)}" if ci is not None else ""),
             "delta": "—" if delta is None else fmt(delta, signed=True), "tone": tone,
             "reason": "; ".join(reasons), "note": len(footnotes) if reasons else None,
-            "oov": "" if not stat or stat.oov_rate_mean is None else f"OOV {stat.oov_rate_mean:.1%}",
-            "rests_on": rests_on,
-            "fallback": (f"seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}"
-                         if seeds else "")}
+            "rests_on": stat.rests_on_text if stat else ""}
 
 
 def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], metrics: list[dict],
            footnotes: list[str]) -> dict:
-    """The paper's table for one (version, preset): paper | ours | delta, plus its claims, and
-    the OOV/fallback legend when a cell shows either."""
+    """The paper's table for one (version, preset): paper | ours | delta, plus its claims."""
     by_key = {(c.row, c.metric): c for c in cells}
     paper = spec.get("paper", {})
     body = [{"label": r["label"], "short": r.get("short", ""), "cells": [
@@ -106,11 +91,9 @@ def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], me
     claims = [{"text": c.text, "verdict": c.verdict, "at_scale": c.at_scale, "why": c.why}
               for c in check_claims(spec, cells)]
     targets = [{"text": t.text, "verdict": t.verdict, "why": t.why} for t in check_targets(spec, cells)]
-    flagged = any(c.get("oov") or c.get("fallback") for r in body for c in r["cells"])
     comparable = spec.get("comparable_to_paper") is True
     return {"version": group[0], "preset": group[1], "rows": body, "claims": claims, "targets": targets,
             "comparable": comparable, "passed": sum(c["verdict"] == "pass" for c in claims),
-            "legend": OOV_LEGEND if flagged else "",
             "other_protocol": any(c.get("other_protocol") for r in body for c in r["cells"])}
 
 
@@ -137,23 +120,6 @@ def _last_logged(series: dict[str, dict[str, list[tuple[float, float]]]]) -> str
                      for key, by_seed in sorted(series.items()))
 
 
-def _measured_curves(runs: list[RunRecord], label: str) -> str:
-    """Curves a task recorded in result.json ({"x_label", "series": {panel: [[x, y], ...]}}), one line per seed."""
-    series: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    x_label = ""
-    for run in sorted(runs, key=lambda r: r.seed_index or 0):
-        curves = (run.result or {}).get("curves")
-        if not isinstance(curves, dict) or not isinstance(curves.get("series"), dict):
-            continue
-        x_label = str(curves.get("x_label", ""))
-        for panel, points in curves["series"].items():
-            good = [(float(p[0]), float(p[1])) for p in points if isinstance(p, list) and len(p) == 2
-                    and _number(p[0]) is not None and _number(p[1]) is not None]
-            if good:
-                series.setdefault(panel, {})[f"seed {run.seed_index}"] = good
-    return curves_png(series, label, x_label) if series else ""
-
-
 def _tradeoffs(spec: dict, rows: list[dict], metrics: list[dict], cells: list[CellStat]) -> list[dict]:
     """One scatter per (x, y) metric pair the spec names: each row's mean with its 95% interval, and the
     paper's number for the row (any flavour, drawn hollow) where it has both."""
@@ -176,22 +142,92 @@ def _tradeoffs(spec: dict, rows: list[dict], metrics: list[dict], cells: list[Ce
     return figures
 
 
-def _transfer_examples(rows: list[dict], runs: list[RunRecord]) -> list[dict]:
-    """Per direction, the fixed test sentences every row's seed 0 transferred, side by side."""
-    directions: dict[str, dict[int, dict]] = {}
+def _previews(rows: list[dict], runs: list[RunRecord]) -> list[dict]:
+    """Every preview the rows' runs recorded (result "previews", arae/schema.py), grouped by section in
+    first-seen order and drawn by kind: sentences and images of each row's seed 0; side-by-side outputs of
+    every row's seed 0 for the same inputs; curves of every done seed, one line per seed."""
+    sections: dict[str, dict] = {}
     for row in rows:
-        seed0 = next((r for r in runs if r.row == row["name"] and r.seed_index == 0 and r.state == "done"), None)
-        preview = ((seed0.result or {}).get("transfers_preview") or (seed0.result or {}).get("examples_preview")
-                   if seed0 else None)
-        for direction, items in (preview or {}).items():
-            for item in items if isinstance(items, list) else []:
-                if isinstance(item, dict) and "index" in item:
-                    entry = directions.setdefault(direction, {}).setdefault(
-                        item["index"], {"source": str(item.get("source", "")), "outputs": {}})
-                    entry["outputs"][row["label"]] = str(item.get("output", ""))
-    labels = [r["label"] for r in rows]
-    return [{"direction": d, "rows": [l for l in labels if any(l in e["outputs"] for e in items.values())],
-             "examples": [items[i] for i in sorted(items)]} for d, items in directions.items()]
+        done = sorted((r for r in runs if r.row == row["name"] and r.state == "done"), key=lambda r: r.seed_index or 0)
+        for run in done:
+            for preview in (run.result or {}).get("previews") or []:
+                kind = preview.get("kind") if isinstance(preview, dict) else None
+                if kind not in DRAW or (kind != "curves" and run.seed_index != 0):
+                    continue
+                section = sections.setdefault(str(preview.get("section", "")),
+                                              {"title": str(preview.get("section", "")), "blocks": {}, "seed0": False})
+                section["seed0"] |= kind != "curves"
+                DRAW[kind](section["blocks"], row["label"], preview, run)
+    for section in sections.values():  # a row that shows something elsewhere in the section but not here says why
+        shown = {b["row"] for b in section["blocks"].values() if b.get("row")}
+        if shown and any(b["kind"] in ("sentences", "image_grid") for b in section["blocks"].values()):
+            for row in rows:
+                if row["label"] not in shown:
+                    section["blocks"][("none", row["label"])] = {"kind": "none", "row": row["label"], "heading": row["label"],
+                                                                "why": _why_nothing(row["name"], runs)}
+        order = {row["label"]: i for i, row in enumerate(rows)}
+        section["blocks"] = sorted((_finish_block(b) for b in section["blocks"].values()),
+                                   key=lambda b: order.get(b.get("row"), -1))
+    return list(sections.values())
+
+
+def _why_nothing(row: str, runs: list[RunRecord]) -> str:
+    seed0 = next((r for r in runs if r.row == row and r.seed_index == 0), None)
+    if seed0 is None:
+        return "there is no seed 0 run"
+    return f"seed 0 is {seed0.state}" if seed0.state != "done" else "seed 0 recorded nothing for this section"
+
+
+def _sentences(blocks: dict, label: str, preview: dict, run: RunRecord) -> None:
+    title = str(preview.get("title") or "")
+    blocks[("sentences", label, title)] = {"kind": "sentences", "row": label,
+                                           "heading": label + (f": {title}" if title else ""),
+                                           "items": [str(s) for s in preview.get("items") or []][:N_SAMPLES]}
+
+
+def _side_by_side(blocks: dict, label: str, preview: dict, run: RunRecord) -> None:
+    block = blocks.setdefault(("side_by_side", str(preview.get("title", ""))), {
+        "kind": "side_by_side", "heading": str(preview.get("title", "")), "rows": [], "by_key": {}})
+    for item in preview.get("items") or []:
+        if isinstance(item, dict) and "key" in item:
+            entry = block["by_key"].setdefault(item["key"], {"source": str(item.get("source", "")), "outputs": {}})
+            entry["outputs"][label] = str(item.get("output", ""))
+            if label not in block["rows"]:
+                block["rows"].append(label)
+
+
+def _image_grid(blocks: dict, label: str, preview: dict, run: RunRecord) -> None:
+    import numpy as np
+    title = str(preview.get("title", ""))
+    try:
+        png, error = image_grid_png(np.load(run.run_dir / str(preview["file"]))), ""
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        png, error = "", f"cannot read {preview.get('file')}: {err}"
+    blocks[("image_grid", label, title)] = {"kind": "image_grid", "row": label, "heading": label, "title": title,
+                                        "png": png, "error": error}
+
+
+def _curves(blocks: dict, label: str, preview: dict, run: RunRecord) -> None:
+    title = str(preview.get("title", ""))
+    block = blocks.setdefault(("curves", label, title), {"kind": "curves", "row": label, "title": title,
+                                                         "heading": label + (f": {title}" if title else ""),
+                                                         "x_label": str(preview.get("x_label", "")), "series": {}})
+    for panel, points in (preview.get("series") or {}).items() if isinstance(preview.get("series"), dict) else []:
+        good = [(float(p[0]), float(p[1])) for p in points if isinstance(p, list) and len(p) == 2
+                and _number(p[0]) is not None and _number(p[1]) is not None]
+        if good:
+            block["series"].setdefault(panel, {})[f"seed {run.seed_index}"] = good
+
+
+DRAW = {"sentences": _sentences, "side_by_side": _side_by_side, "image_grid": _image_grid, "curves": _curves}
+
+
+def _finish_block(block: dict) -> dict:
+    if block["kind"] == "side_by_side":
+        block["examples"] = list(block.pop("by_key").values())  # in the order the tasks listed them
+    if block["kind"] == "curves":
+        block["png"] = curves_png(block.pop("series"), block["heading"], block["x_label"]) if block["series"] else ""
+    return block
 
 
 def _data_note(data: dict) -> str:
@@ -223,48 +259,23 @@ def _settings(keys: list[str], runs: list[RunRecord]) -> str:
 
 
 def _row_details(row: dict, runs: list[RunRecord]) -> dict:
-    """Timing over done seeds, the fixed samples of seed 0, and the curves of every done seed."""
+    """Timing over done seeds and the training curves of every done seed."""
     done = [r for r in runs if r.row == row["name"] and r.state == "done"]
     timing = [r.result.get("timing") or {} for r in done]
-    seed0 = next((r for r in runs if r.row == row["name"] and r.seed_index == 0), None)
-    samples = (seed0.result or {}).get("samples_preview", []) if seed0 else []
-    why_none = (f"seed 0 is {seed0.state}" if seed0 and seed0.state != "done" else
-                "seed 0 recorded no samples" if seed0 else "there is no seed 0 run")
     reused = sorted({t["training_reused_from"].split("/")[1] for t in timing if t.get("training_reused_from")})
     trained_here = [r for r, t in zip(done, timing) if not t.get("training_reused_from")]  # no duplicate curves
     logged = _logged(trained_here)
     return {**row, "n_done": len(done), "curves": curves_png(logged, row["label"]) if logged else "",
             "last_logged": _last_logged(logged),
-            "measured": _measured_curves(done, row["label"]),
             **{k: fmt(v) for k, v in timing_means(done).items()},
             "reused": f"training reused from the {', '.join(reused)} row" if reused else "",
-            "samples": [str(s) for s in samples[:N_SAMPLES]], "no_samples": why_none,
-            "pictures": _pictures(seed0) if seed0 and seed0.state == "done" else [],
             "settings": _settings(row.get("shows") or [], done)}
 
 
-def _pictures(run: RunRecord) -> list[dict]:
-    """The image grids a run saved (result "image_grids": title and .npy file in its folder), drawn."""
-    import numpy as np
-    drawn = []
-    for grid in (run.result or {}).get("image_grids") or []:
-        try:
-            array = np.load(run.run_dir / grid["file"])
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            drawn.append({"title": str(grid), "png": "", "error": f"cannot read it: {err}"})
-            continue
-        drawn.append({"title": grid["title"], "png": image_grid_png(array), "error": ""})
-    return drawn
-
-
-def _short_of_samples(row: str, runs: list[RunRecord]) -> str:
-    """A row that drew fewer samples than asked (the real row on a small corpus) is marked."""
-    for r in runs:
-        if r.row == row and r.state == "done" and r.result:
-            n, want = r.result.get("n_samples"), r.result.get("n_samples_requested")
-            if isinstance(n, int) and isinstance(want, int) and n < want:
-                return f"only {n:,} of {want:,} samples (the source has no more)"
-    return ""
+def _notes_of(row: str, runs: list[RunRecord]) -> str:
+    """The caveats the row's done runs recorded (e.g. fewer samples than asked), each once."""
+    notes = [str(n) for r in runs if r.row == row and r.state == "done" for n in (r.result or {}).get("notes") or []]
+    return "; ".join(dict.fromkeys(notes))
 
 
 def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list[CellStat],
@@ -276,7 +287,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
     rows += [{"name": n, "label": n, "note": "", "metrics": [], "shows": []}
              for n in sorted({r.row for r in current} - {r["name"] for r in rows})]
     for row in rows:
-        row["short"] = _short_of_samples(row["name"], current)
+        row["short"] = _notes_of(row["name"], current)
     metrics = [{"name": m["name"], "label": m.get("label", m["name"]),
                 "direction": m.get("direction"), "arrow": ARROWS.get(m.get("direction"), ""),
                 "flavour_note": m.get("flavour_note", "")} for m in spec.get("metrics", [])]
@@ -295,7 +306,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
     counted = main_runs if groups else current
     preset = spec.get("preset", groups[0][1] if groups else None)
     return {
-        "name": name, "title": spec.get("title", name), "paper_ref": spec.get("paper_ref", ""), "task": spec.get("task"),
+        "name": name, "title": spec.get("title", name), "paper_ref": spec.get("paper_ref", ""),
         "has_paper": bool(spec.get("paper")),
         "version": spec.get("version"), "preset": preset, "load_error": spec.get("load_error"),
         "preset_note": _comparability(spec, preset),
@@ -310,7 +321,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
                    for r in current if r.state == "failed"],
         "rows": [_row_details(r, main_runs) for r in rows],
         "tradeoffs": _tradeoffs(spec, rows, metrics, [c for c in stats if groups and (c.version, c.preset) == groups[0]]),
-        "transfer_examples": _transfer_examples(rows, main_runs),
+        "previews": _previews(rows, main_runs),
     }
 
 

@@ -129,12 +129,12 @@ def test_bmnist_end_to_end_with_pictures_and_resume(fixture_data, tmp_path):
     for row in ("ae", "arae"):
         assert all(m["value"] is not None for m in results[row]["metrics"].values()), results[row]["metrics"]
         run_dir = next(out.glob(f"bmnist/{row}/seed0-*"))
-        shapes = [np.load(run_dir / g["file"]).shape for g in results[row]["image_grids"]]
+        shapes = [np.load(run_dir / g["file"]).shape for g in results[row]["previews"]]
         assert shapes == [(8, 8, 784), (2, 10, 784), (8, 8, 784)]
-    assert results["real"]["image_grids"][0]["title"] == "Generated digits"
+    assert results["real"]["previews"][0]["title"] == "Generated digits" and results["real"]["previews"][0]["kind"] == "image_grid"
     html = (out / "report" / "bmnist.html").read_text()
     # each picture under its title (a row note also says "between two noise vectors": the titles are checked whole)
-    titles = {row: [g["title"] for g in results[row]["image_grids"]] for row in ("ae", "arae")}
+    titles = {row: [g["title"] for g in results[row]["previews"]] for row in ("ae", "arae")}
     assert titles["ae"][2] == "Interpolations between two codes (a path per line)"
     assert titles["arae"][2] == "Interpolations between two noise vectors (a path per line)"
     assert "Pictures (seed 0)" in html

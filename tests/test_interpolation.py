@@ -47,15 +47,16 @@ def test_interpolation_benchmark_end_to_end(fixture_data, tmp_path):
                     "--set", "train.steps=10", "--set", "eval.n_paths=20"]) == 0
     results = {p.parent.parent.name: json.loads(p.read_text())
                for p in out.glob("interpolation_smoothness/*/seed0-*/result.json")}
-    assert {r: results[r]["interpolated"] for r in results} == {"arae_noise": "noise", "arae_codes": "codes",
+    assert {r: results[r]["details"]["interpolated"] for r in results} == {"arae_noise": "noise", "arae_codes": "codes",
                                                                  "ae_codes": "codes"}
     assert results["arae_codes"]["timing"]["training_reused_from"].startswith("interpolation_smoothness/arae_noise")
     for result in results.values():
-        assert result["n_paths"] == 20 and len(result["examples_preview"]["path 1"]) == 5
-        excess, path = result["metrics"]["path_excess"], [p["output"] for p in result["examples_preview"]["path 1"]]
+        first = next(p for p in result["previews"] if p["title"] == "path 1")
+        assert result["counts"]["paths"] == 20 and first["kind"] == "side_by_side" and len(first["items"]) == 5
+        excess, path = result["metrics"]["path_excess"], [p["output"] for p in first["items"]]
         if excess["value"] is None:  # 10 steps of training often decode both ends of every path alike
             assert excess["missing_reason"] == "every path decodes its two ends to the same sentence"
             assert path[0] == path[-1]
         else:
             assert excess["value"] >= 1  # a path is never shorter than its ends are apart
-    assert "Outputs (seed 0, fixed test sentences)" in (out / "report" / "interpolation_smoothness.html").read_text()
+    assert "<h2>Interpolations (seed 0)</h2>" in (out / "report" / "interpolation_smoothness.html").read_text()

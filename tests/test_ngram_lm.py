@@ -151,7 +151,7 @@ def test_registry_flavours_and_unique_fraction(tmp_path):
     ctx = EvalContext(outputs={"samples": ["a b", "a b", "", "c d"]}, train_text=_corpus(50), eval_text=_corpus(5, seed=2),
                       vocab_words=["a", "b"], workdir=tmp_path, params={"order": 3})
     assert METRICS.get("unique_fraction")(ctx).to_dict() == {
-        "value": 0.5, "missing_reason": None, "details": {"n_samples": 4, "n_distinct": 2, "n_empty": 1}}
+        "value": 0.5, "missing_reason": None, "details": {"n_samples": 4, "n_distinct": 2, "n_empty": 1}, "rests_on": ""}
     assert METRICS.get("reverse_ppl.kenlm")(ctx).value is not None
     assert (tmp_path / "reverse_ppl.kenlm3" / "kenlm3.arpa").is_file()
     assert unique_fraction([]).missing_reason == "no samples"

@@ -29,8 +29,8 @@ def test_perf_rows_record_their_measures_and_the_report_shows_targets_and_curves
     assert 0 < generation["value"] and generation["details"]["decoded_steps"] > 0
     assert results["judge"]["metrics"]["sentences_per_s"]["value"] > 0
     assert results["judge"]["metrics"]["sentences_per_s"]["details"]["n_train"] > 0
-    curves = results["scaling_train_size"]["curves"]
-    assert curves["x_label"] == "training sentences" and all(len(p) == 2 for p in curves["series"].values())
+    (curves,) = results["scaling_train_size"]["previews"]
+    assert curves["kind"] == "curves" and curves["x_label"] == "training sentences" and all(len(p) == 2 for p in curves["series"].values())
     page = (out / "report" / "perf.html").read_text()
     targets = read_json(out / "perf" / "benchmark.json")["targets"]
     # 1 seed: every target is undecided (the word "undecided" alone is always in the page's legend)

@@ -33,7 +33,7 @@ ENV = {"git_sha": "abc1234", "python": "3.11.2", "torch": "2.13.0", "kenlm": "0.
 
 def _run(out: Path, row: str, seed: int, state: str, metrics=None, error=None,
          tag: str = "deadbeef", updated: str = "2025-01-02T00:00:00", samples=(),
-         details=None) -> Path:
+         rests_on=None) -> Path:
     d = out / BENCH / row / f"seed{seed}-{tag}"
     d.mkdir(parents=True)
     (d / "run.json").write_text(json.dumps({"benchmark": BENCH, "version": 1, "row": row,
@@ -47,10 +47,11 @@ def _run(out: Path, row: str, seed: int, state: str, metrics=None, error=None,
     if state == "done":
         (d / "result.json").write_text(json.dumps({
             "benchmark": BENCH, "version": 1, "row": row, "seed_index": seed, "preset": "smoke",
-            "metrics": {name: {"value": v, "missing_reason": why,
-                               "details": (details or {}).get(name, {})}
+            "metrics": {name: {"value": v, "missing_reason": why, "details": {},
+                               "rests_on": (rests_on or {}).get(name, "") if v is not None else ""}
                         for name, (v, why) in metrics.items()},
-            "samples_preview": list(samples),
+            "previews": [{"kind": "sentences", "section": "Samples", "title": "", "items": list(samples)}]
+            if samples else [], "notes": [], "counts": {}, "details": {},
             "data": {"name": "snli_lm", "substitute": "SNLI dev as training pool",
                      "n_train": 100, "n_test": 50},
             "timing": {"train_sentences_per_sec": 200.0 + seed, "wall_seconds": 3.0}}))
@@ -63,10 +64,9 @@ def out(tmp_path: Path) -> Path:
     (tmp_path / BENCH / "benchmark.json").write_text(json.dumps(SPEC))
     _run(tmp_path, "arae", 0, "done", {REV: (80.0, None), BLEU: (12.0, None)},
          samples=["a man <script>alert(1)</script> sleeps"] + [f"gen{i}" for i in range(11)],
-         details={REV: {"oov_rate": 0.0123, "discount_fallback": True},
-                  BLEU: {"n_samples": 12}})
+         rests_on={REV: "OOV 1.2%; lmplz used --discount_fallback"})
     _run(tmp_path, "arae", 1, "done", {REV: (84.0, None), BLEU: (None, "too few samples")},
-         details={REV: {"oov_rate": 0.0123, "discount_fallback": False}})
+         rests_on={REV: "OOV 1.4%"})
     # A stale run of seed 0 under an older config: must not count as a third seed.
     _run(tmp_path, "arae", 0, "done", {REV: (1000.0, None)}, tag="0ld0ld00",
          updated="2024-01-01T00:00:00")
@@ -97,21 +97,19 @@ def test_summarize_never_averages_missing(out):
     assert cells[("ae", BLEU)].mean is None and cells[("ae", BLEU)].n == 0
 
 
-def test_summarize_reads_oov_and_fallback_from_details(out):
+def test_a_cell_says_what_each_seed_rests_on_as_its_metric_says(out):
     cells = {(c.row, c.metric): c for c in summarize(collect_runs(out), load_benchmark_specs(out))}
-    rev = cells[("arae", REV)]
-    assert rev.oov_rate_mean == pytest.approx(0.0123) and rev.fallback_seeds == (0,)
-    for key in (("arae", BLEU), ("ae", REV)):  # details without them, or no details at all
-        assert (cells[key].oov_rate_mean, cells[key].fallback_seeds) == (None, ())
+    assert cells[("arae", REV)].rests_on_text == "seed 0: OOV 1.2%; lmplz used --discount_fallback; seed 1: OOV 1.4%"
+    assert cells[("arae", BLEU)].rests_on_text == ""  # the metric said nothing
+    same = CellStat(BENCH, 1, "smoke", "x", REV, 2, 1.0, None, (1.0, 1.0), (), ((0, "300 labelled pairs"),) * 2)
+    assert same.rests_on_text == "300 labelled pairs"  # said once when every seed says the same
 
 
 def test_summary_md(out):
     md = (render_report(out) / "summary.md").read_text()
-    assert ("| ARAE | Reverse PPL | 70 | 82.00 ± 25.41 · OOV 1.2% · fallback (seed 0) | 2 "
-            "| +12.00 (worse) |") in md
-    assert md.count("OOV 1.2%") == 1 and md.count("fallback (") == 1  # no other cell has them
-    assert "\nOOV: share of evaluated words outside the vocabulary" in md
-    assert "used --discount_fallback.\n" in md
+    assert ("| ARAE | Reverse PPL | 70 | 82.00 ± 25.41 · seed 0: OOV 1.2%; lmplz used --discount_fallback; seed 1: "
+            "OOV 1.4% | 2 | +12.00 (worse) |") in md
+    assert md.count("OOV 1.2%") == 1  # no other cell has it
     # the paper's number is shown beside ours, but another flavour gets no delta
     assert ("| ARAE | Self-BLEU | 10 (other protocol: self.multibleu) | 12.00 (missing: seed 1: too few "
             "samples) | 1 | — |") in md
@@ -139,11 +137,9 @@ def test_benchmark_html(out):
     assert ('<span class="missing" title="seed 0: judge unavailable offline; '
             'seed 1: run failed: CUDA out of memory &lt;oops&gt;">missing</span>') in html
     assert html.count('class="l not-comparable"') == 3 and html.count('class="l undecided"') == 3
-    assert ('82.00 ± 25.41 <span class="n">n=2</span> <span class="n">OOV 1.2%</span> '
-            '<span class="fallback" title="lmplz --discount_fallback fired in seed 0">'
-            'fallback</span>') in html
-    assert html.count("OOV 1.2%") == 1 and html.count(">fallback</span>") == 1
-    assert '<p class="note">OOV: share of evaluated words' in html
+    assert ('82.00 ± 25.41 <span class="n">n=2</span> <span class="n">seed 0: OOV 1.2%; lmplz used '
+            '--discount_fallback; seed 1: OOV 1.4%</span>') in html
+    assert html.count("OOV 1.2%") == 1
     for text in ("ours: 5-gram KenLM", "SNLI dev as training pool", "free text note",
                  "smoke preset: not comparable to the paper", "200.5", '<img class="curves" src="data:image/png;base64,'):
         assert text in html
@@ -214,22 +210,9 @@ def test_numbers_show_four_significant_digits():
 def test_a_row_short_of_samples_is_marked(out):
     for rec in (out / BENCH / "ae").glob("seed0-*/result.json"):
         result = json.loads(rec.read_text())
-        rec.write_text(json.dumps({**result, "n_samples": 11519, "n_samples_requested": 100000}))
+        rec.write_text(json.dumps({**result, "notes": ["only 11,519 of 100,000 samples (the source has no more)"]}))
     md = (render_report(out) / "summary.md").read_text()
     assert "| AE (only 11,519 of 100,000 samples (the source has no more)) | Reverse PPL |" in md
-
-
-def test_no_legend_without_oov_or_fallback(out):
-    for rec in (out / BENCH).glob("*/seed*/result.json"):
-        result = json.loads(rec.read_text())
-        for entry in result["metrics"].values():
-            entry.pop("details")
-        rec.write_text(json.dumps(result))
-    report = render_report(out)
-    for page in ("summary.md", f"{BENCH}.html"):
-        text = (report / page).read_text()
-        assert "82.00 ± 25.41" in text  # the cell that had the marks is still shown
-        assert "OOV" not in text and "discount_fallback" not in text  # no cell mark, no legend
 
 
 def test_zero_runs(tmp_path):
@@ -248,7 +231,7 @@ def test_readme_results_block_is_generated_from_the_records(out, tmp_path):
     update_readme(readme, out)
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "stale" not in text
-    assert "| ARAE | Reverse PPL: 70 (kenlm5); Self-BLEU: 10 (self.multibleu) | 82.00 ± 25.41 (OOV 1.2%; fallback in seed 0) | 12.00 n=1 | 2 |" in text
+    assert "| ARAE | Reverse PPL: 70 (kenlm5); Self-BLEU: 10 (self.multibleu) | 82.00 ± 25.41 (seed 0: OOV 1.2%; lmplz used --discount_fallback; seed 1: OOV 1.4%) | 12.00 n=1 | 2 |" in text
     assert "- reverse PPL: ARAE < AE: **undecided** (arae 82.00 ± 25.41 (n=2) vs ae 90.00 (n=1)" in text
     readme.write_text("no markers\n")
     with pytest.raises(ConfigError, match=f"<!-- results:{name} -->"):

@@ -36,7 +36,7 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
         assert "oov_rate" in row["reverse_ppl.kenlm5"]["details"]
     run_dir = next(out.glob("snli_generation/arae/seed0-*"))
     result, run = read_json(run_dir / "result.json"), read_json(run_dir / "run.json")
-    assert result["timing"]["train_sentences_per_sec"] > 0 and len(result["samples_preview"]) == 10
+    assert result["timing"]["train_sentences_per_sec"] > 0 and [(p["kind"], len(p["items"])) for p in result["previews"]] == [("sentences", 10)]
     assert result["data"]["name"] == "text_dir" and run["preset"] == "smoke" and run["config"]["train"]["steps"] == 6
     assert read_json(run_dir / "env.json")["torch"] == torch.__version__
     csv = (out / "summary.csv").read_text().splitlines()

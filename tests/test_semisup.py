@@ -154,7 +154,7 @@ def test_one_pretrained_encoder_serves_every_fraction_end_to_end(fixture_data, t
     for _, state in starts:
         assert all(torch.equal(state[k], trained[k]) for k in trained)
     result = json.loads((run / "result.json").read_text())
-    assert result["labelled"]["0.222"]["pairs"] == n_labelled[0] and result["data"]["model_selection"] == "last epoch"
+    assert result["details"]["labelled"]["0.222"]["pairs"] == n_labelled[0] and result["data"]["model_selection"] == "last epoch"
     assert result["metrics"]["nli_acc@0.0525"]["details"]["n_labelled"] == n_labelled[2]
     majority_run = json.loads(next(out.glob("snli_semisup/majority/seed0-*/result.json")).read_text())
     assert majority_run["metrics"]["nli_acc@0.222"]["value"] == pytest.approx(test[majority] / sum(test.values()))
@@ -192,7 +192,7 @@ def test_a_users_own_pairs_run_without_paper_numbers_and_a_too_small_pool_is_nam
     spec = json.loads((out / "snli_semisup" / "benchmark.json").read_text())
     assert spec["paper"] == {} and spec["title"].startswith("Semi-supervised classification of sentence pairs on")
     result = json.loads(next(out.glob("snli_semisup/supervised/seed0-*/result.json")).read_text())
-    assert result["labelled"]["0.0525"]["pairs"] == 6  # round(0.0525 x 40) per label
+    assert result["details"]["labelled"]["0.0525"]["pairs"] == 6  # round(0.0525 x 40) per label
 
     assert run_all([*args, "--set", f"data={_snli_folder(tmp_path / 'tiny', 2)}"]) == 1
     failed = [json.loads(p.read_text()) for p in out.glob("snli_semisup/*/seed0-*/status.json")]

@@ -50,10 +50,9 @@ def test_word_swap_benchmark_end_to_end(fixture_data, tmp_path):
     assert set(results) == {"ae", "arae", "vae"}
     for result in results.values():
         assert all(result["metrics"][f"swap_nll@{k}"]["value"] > 0 for k in range(5))
-        assert result["n_sentences"] == 200 and len(result["examples_preview"]["k = 2"]) == 5
+        assert result["counts"]["sentences"] == 200 and [len(p["items"]) for p in result["previews"]] == [5] * 5
     # every row reads the same corrupted sentences
-    assert [e["source"] for e in results["ae"]["examples_preview"]["k = 3"]] == \
-        [e["source"] for e in results["arae"]["examples_preview"]["k = 3"]] == \
-        [e["source"] for e in results["vae"]["examples_preview"]["k = 3"]]
+    sources = {row: [e["source"] for e in result["previews"][3]["items"]] for row, result in results.items()}
+    assert sources["ae"] == sources["arae"] == sources["vae"] and results["ae"]["previews"][3]["title"] == "k = 3"
     html = (out / "report" / "word_swap_robustness.html").read_text()
-    assert "Outputs (seed 0, fixed test sentences)" in html and "original:" in html
+    assert "<h2>Reconstructions (seed 0)</h2>" in html and "<h3>k = 3</h3>" in html and "original:" in html

@@ -19,6 +19,7 @@ class MetricValue:
     value: float | None
     missing_reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    rests_on: str = ""  # what a reader needs to weigh the value (shown beside it), e.g. "300 labelled pairs"
 
     def __post_init__(self) -> None:
         if (self.value is None) == (self.missing_reason is None):

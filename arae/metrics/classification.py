@@ -23,4 +23,4 @@ def nli_accuracy(ctx: EvalContext) -> MetricValue:
                  for label, n in sorted(Counter(gold).items())}
     return MetricValue(sum(correct) / len(gold), details={
         "fraction": fraction, "n_labelled": n_labelled, "n_test": len(gold), "accuracy_per_gold_label": per_label,
-        "predicted_label_counts": dict(sorted(Counter(labels).items()))})
+        "predicted_label_counts": dict(sorted(Counter(labels).items()))}, rests_on=f"{n_labelled:,} labelled pairs")

@@ -191,7 +191,21 @@ def _score(model: NgramModel, evaluate: Sequence[str], details: dict,
             except MetricNotComputable:
                 per[name] = None  # a group with no words to score
         details["per_direction"] = per
-    return MetricValue(result.ppl, None, details)
+    return MetricValue(result.ppl, None, details, _rests_on(details))
+
+
+def _rests_on(details: dict) -> str:
+    """What the perplexity rests on: the reverse LM's training lines, the scored words outside the LM's
+    vocabulary, and whether lmplz could estimate its Kneser-Ney discounts."""
+    parts = []
+    if details.get("n_vocab_lines") is not None:
+        share = details["vocab_line_share"]
+        parts.append(f"LM of {details['n_samples']:,} samples + {details['n_vocab_lines']:,} vocabulary lines"
+                     + (f" ({share:.0%})" if share is not None else ""))
+    parts.append(f"OOV {details['oov_rate']:.1%}")
+    if details.get("discount_fallback"):
+        parts.append("lmplz used --discount_fallback (too little text for Kneser-Ney discounts)")
+    return "; ".join(parts)
 
 
 def shared_ngram(sentences: Sequence[str], order: int, artefacts: Path) -> tuple[NgramModel, dict]:

@@ -195,7 +195,7 @@ def _score(lm: TrainedLm, sentences: Sequence[str], details: dict,
             except MetricNotComputable:
                 per[name] = None  # a group with no words to score
         details["per_direction"] = per
-    return MetricValue(scored["ppl"], None, details)
+    return MetricValue(scored["ppl"], None, details, f"OOV {scored['oov_rate']:.1%} of scored tokens (</s> included)")
 
 
 def reverse_ppl(ctx: EvalContext) -> MetricValue:

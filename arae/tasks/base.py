@@ -59,12 +59,21 @@ class RunPlan:
 
 @dataclass
 class Produced:
-    """What a task made from a trained method: the outputs its metrics read, what its result record adds
-    (previews, counts), what its data record adds, and the seconds of each phase it timed."""
+    """What a task made from a trained method: the outputs its metrics read, and the sections of its result
+    record (arae/schema.py) that are its own: previews, counts, notes, details, what its data record adds, and
+    the seconds of each phase it timed."""
     outputs: dict[str, Any]
-    record: dict[str, Any] = field(default_factory=dict)
+    previews: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def short_of(made: int, asked: int, what: str) -> list[str]:
+    """The note of a run that made fewer outputs than asked (the real-data row on a small corpus)."""
+    return [f"only {made:,} of {asked:,} {what} (the source has no more)"] if made < asked else []
 
 
 TASKS: Registry = Registry("task")  # every Task subclass, by its name (registered when it is defined)
@@ -91,7 +100,8 @@ class Task:
         ctx = self.eval_context(plan, corpus, vocab, produced.outputs, device)
         metrics, timing["metric_seconds"] = compute_metrics(plan, ctx)
         data = {**corpus.description, **({"vocab_size": len(vocab)} if vocab else {}), **produced.data}
-        return {"metrics": metrics, **produced.record, "data": data, "timing": timing}
+        return {"metrics": metrics, "previews": produced.previews, "notes": produced.notes, "counts": produced.counts,
+                "details": produced.details, "data": data, "timing": timing}
 
     @classmethod
     def needs_for(cls, config: dict) -> frozenset[str]:

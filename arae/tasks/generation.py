@@ -8,7 +8,7 @@ import torch
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.seeding import derive_seed
 from arae.models.capabilities import SAMPLES_TEXT
-from arae.tasks.base import Produced, RunPlan, Task, log
+from arae.tasks.base import Produced, RunPlan, Task, log, short_of
 
 
 class Generation(Task):
@@ -18,8 +18,10 @@ class Generation(Task):
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
         samples, seconds = _samples(plan, method)
         e = plan.config["eval"]
-        return Produced({"samples": samples}, {"samples_preview": samples[: e["n_preview"]], "n_samples": len(samples),
-                                               "n_samples_requested": e["n_samples"]}, seconds={"sample_seconds": seconds})
+        return Produced({"samples": samples}, [{"kind": "sentences", "section": "Samples", "title": "",
+                                                "items": samples[: e["n_preview"]]}],
+                        {"samples": len(samples)}, short_of(len(samples), e["n_samples"], "samples"),
+                        seconds={"sample_seconds": seconds})
 
 
 def _samples(plan: RunPlan, method) -> tuple[list[str], float]:

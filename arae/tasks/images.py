@@ -20,7 +20,7 @@ from arae.models.method import OutputNotAvailable
 from arae.seeding import derive_seed
 from arae.models.capabilities import GENERATES_IMAGES
 from arae.metrics import EvalContext
-from arae.tasks.base import Produced, RunPlan, Task, artefact_folder
+from arae.tasks.base import Produced, RunPlan, Task, artefact_folder, short_of
 
 GRID = 8  # samples and interpolations: GRID x GRID images
 
@@ -90,8 +90,9 @@ class Images(Task):
         for _, name, make in grids:
             _saved(folder / name, make)
         seconds["reconstruction_seconds"] = round(time.perf_counter() - began, 3)  # and the grids
-        return Produced(outputs, {"n_samples": len(samples), "n_samples_requested": e["n_samples"],
-                                  "image_grids": [{"title": title, "file": f"samples/{name}"} for title, name, _ in grids]},
+        previews = [{"kind": "image_grid", "section": "Pictures", "title": title, "file": f"samples/{name}"}
+                    for title, name, _ in grids]
+        return Produced(outputs, previews, {"samples": len(samples)}, short_of(len(samples), e["n_samples"], "samples"),
                         seconds=seconds)
 
     def eval_context(self, plan, corpus, vocab, outputs, device) -> EvalContext:

@@ -57,8 +57,9 @@ class Interpolation(Task):
                            method.decode_codes(F.normalize(point, dim=1), e["sample_batch"]))
         paths = [list(path) for path in zip(*by_step)]  # paths[p][s]: the words decoded at step s of path p
         seconds = round(time.perf_counter() - began, 3)
-        examples = {f"path {p + 1}": [{"index": s, "source": f"t = {s / (steps - 1):.2f}",
-                                       "output": mark_changes(paths[p][s - 1] if s else None, paths[p][s])}
-                                      for s in range(steps)] for p in range(min(N_SHOWN, len(paths)))}
-        return Produced({"paths": paths}, {"examples_preview": examples, "n_paths": len(paths),
-                                           "interpolated": e["interpolate"]}, seconds={"sample_seconds": seconds})
+        previews = [{"kind": "side_by_side", "section": "Interpolations", "title": f"path {p + 1}",
+                     "items": [{"key": s, "source": f"t = {s / (steps - 1):.2f}",
+                                "output": mark_changes(paths[p][s - 1] if s else None, paths[p][s])} for s in range(steps)]}
+                    for p in range(min(N_SHOWN, len(paths)))]
+        return Produced({"paths": paths}, previews, {"paths": len(paths)}, details={"interpolated": e["interpolate"]},
+                        seconds={"sample_seconds": seconds})

@@ -80,12 +80,12 @@ class Perf(Task):
         """The row's measure; its wall seconds and peak memory are recorded unless it says why not."""
         with PeakMemory(device) as peak:
             began = time.perf_counter()
-            metrics, extra = MEASURES.get(plan.config["perf"]["measure"])(plan, corpus, device)
+            metrics, previews = MEASURES.get(plan.config["perf"]["measure"])(plan, corpus, device)
             seconds = time.perf_counter() - began
         metrics.setdefault("seconds", MetricValue(round(seconds, 3)))
         metrics.setdefault("peak_memory_mib", MetricValue(round(peak.peak / 2**20, 1), details={"what": peak.what}))
-        return {"metrics": {k: v.to_dict() for k, v in metrics.items()}, "timing": {"measure_seconds": round(seconds, 3)},
-                **extra}
+        return {"metrics": {k: v.to_dict() for k, v in metrics.items()}, "previews": previews, "notes": [], "counts": {},
+                "details": {}, "data": corpus.description, "timing": {"measure_seconds": round(seconds, 3)}}
 
 
 def _time_steps(method, batcher, cfg: dict, first: int, steps: int, device: torch.device) -> float:
@@ -100,7 +100,7 @@ def _time_steps(method, batcher, cfg: dict, first: int, steps: int, device: torc
 
 
 @MEASURES.register("training")
-def training_throughput(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, dict]:
+def training_throughput(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, list]:
     """Iterations, sentences and reconstructed (or modelled) tokens per second of the row's model."""
     cfg, p = plan.config, plan.config["perf"]
     _, batcher, method = build_method(cfg, plan.row.model, corpus.train, plan.seed, device)
@@ -109,7 +109,7 @@ def training_throughput(plan: RunPlan, corpus, device: torch.device) -> tuple[di
     tokens = sum(int(batcher.batch(s).lengths.sum()) for s in range(p["warmup"], p["warmup"] + p["steps"]))
     return {"it_per_s": MetricValue(p["steps"] / seconds),
             "sentences_per_s": MetricValue(p["steps"] * method.sentences_per_step / seconds),
-            "tokens_per_s": MetricValue(tokens / seconds)}, {}
+            "tokens_per_s": MetricValue(tokens / seconds)}, []
 
 
 def decoded_steps(ids: torch.Tensor) -> int:
@@ -134,13 +134,13 @@ def _matmul_flops_per_s(rows: int, inner: int, cols: int, device: torch.device, 
 
 
 @MEASURES.register("generation")
-def greedy_generation(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, dict]:
+def greedy_generation(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, list]:
     """eval.n_samples greedy sentences from generator codes, in batches of eval.sample_batch, ids turned
     into words. generation_efficiency: FLOP/s of the decoder's matmuls (LSTM and output projection, per
     decoded row-step; the code's share of the gates once per sentence) over those of a plain matmul
     shaped like the output projection of one batch. The model is untrained: its sentences mostly run
     to data.maxlen, so sentences/s is a lower bound for a trained model, which stops earlier."""
-    return _generation_metrics(plan.config, plan.row.model, corpus, plan.seed, device), {}
+    return _generation_metrics(plan.config, plan.row.model, corpus, plan.seed, device), []
 
 
 def _generation_metrics(cfg: dict, model: str, corpus, seed: int, device: torch.device) -> dict:
@@ -178,7 +178,7 @@ def _sample_text(plan: RunPlan, corpus, n: int) -> list[str]:
 
 
 def _metric_stage(metric: str):
-    def measure(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, dict]:
+    def measure(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, list]:
         cfg, workdir = plan.config, plan.dir / "perf_work"
         shutil.rmtree(workdir, ignore_errors=True)  # a fresh folder: the forward LM is built, not reused
         samples = _sample_text(plan, corpus, cfg["eval"]["n_samples"])
@@ -190,7 +190,7 @@ def _metric_stage(metric: str):
         value = METRICS.get(metric)(ctx)
         seconds = time.perf_counter() - began
         shutil.rmtree(workdir, ignore_errors=True)
-        return {"sentences_per_s": MetricValue(len(samples) / seconds, details={"value": value.value})}, {}
+        return {"sentences_per_s": MetricValue(len(samples) / seconds, details={"value": value.value})}, []
     return measure
 
 
@@ -199,18 +199,18 @@ MEASURES.add("forward_ppl", _metric_stage("forward_ppl.kenlm"))
 
 
 @MEASURES.register("bleu")
-def bleu_pairs(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, dict]:
+def bleu_pairs(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, list]:
     """Corpus BLEU (sacrebleu) of perf.bleu_pairs sentence pairs, as the transfer benchmark scores them."""
     n = plan.config["perf"]["bleu_pairs"]
     hypotheses = _sample_text(plan, corpus, n)
     references = [" ".join(corpus.test[i % len(corpus.test)]) for i in range(n)]
     began = time.perf_counter()
     score = sacrebleu.corpus_bleu(hypotheses, [references], force=True).score  # our text is tokenized
-    return {"sentences_per_s": MetricValue(n / (time.perf_counter() - began), details={"bleu": score})}, {}
+    return {"sentences_per_s": MetricValue(n / (time.perf_counter() - began), details={"bleu": score})}, []
 
 
 @MEASURES.register("judge")
-def judge_training(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, dict]:
+def judge_training(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, list]:
     """The transfer benchmark's style judge (arae/metrics/style_judge.py) fitted on the training split cut
     in two halves as two "styles" (on SNLI: mostly premises against hypotheses), then applied to the test
     split: sentences/s of fitting; the details hold prediction speed and the accuracy it reached."""
@@ -225,7 +225,7 @@ def judge_training(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, d
     predict_seconds = time.perf_counter() - began
     return {"sentences_per_s": MetricValue(len(texts) / fit_seconds, details={
         "n_train": len(texts), "fit_seconds": round(fit_seconds, 3),
-        "predict_sentences_per_s": round(len(test) / predict_seconds, 1)})}, {}
+        "predict_sentences_per_s": round(len(test) / predict_seconds, 1)})}, []
 
 
 def _seconds_per_step(cfg: dict, model: str, sentences, seed: int, steps: int, device: torch.device):
@@ -235,7 +235,7 @@ def _seconds_per_step(cfg: dict, model: str, sentences, seed: int, steps: int, d
 
 
 @MEASURES.register("scaling_train_size")
-def time_against_train_size(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, dict]:
+def time_against_train_size(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, list]:
     """Data preparation (vocabulary, encoding, batch tables), the forward n-gram LM and a training
     epoch (projected from perf.steps timed iterations) on the first fraction f of the training
     split, for f in perf.fractions."""
@@ -256,11 +256,12 @@ def time_against_train_size(plan: RunPlan, corpus, device: torch.device) -> tupl
         shutil.rmtree(workdir, ignore_errors=True)
         per_step, batcher, _ = _seconds_per_step(cfg, plan.row.model, sentences, plan.seed, p["steps"], device)
         series["training epoch, projected (s)"].append([len(sentences), per_step * batcher.batches_per_epoch])
-    return {}, {"curves": {"x_label": "training sentences", "series": series}}
+    return {}, [{"kind": "curves", "section": "Measured curves", "title": "time against training-set size",
+                 "x_label": "training sentences", "series": series}]
 
 
 @MEASURES.register("scaling_vocab")
-def time_against_vocab(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, dict]:
+def time_against_vocab(plan: RunPlan, corpus, device: torch.device) -> tuple[dict, list]:
     """Training milliseconds per iteration and greedy generation per 1,000 sentences of the row's
     model, with the vocabulary capped at each of perf.vocab_sizes."""
     cfg, p = plan.config, plan.config["perf"]
@@ -273,5 +274,6 @@ def time_against_vocab(plan: RunPlan, corpus, device: torch.device) -> tuple[dic
         metrics = _generation_metrics(deep_merge(capped, {"eval": {"n_samples": 1000}}), plan.row.model, corpus,
                                       plan.seed, device)
         series["greedy generation (ms / 1,000 sentences)"].append([len(vocab), 1e6 / metrics["sentences_per_s"].value])
-    return {}, {"curves": {"x_label": "vocabulary size", "series": series}}
+    return {}, [{"kind": "curves", "section": "Measured curves", "title": "time against vocabulary size",
+                 "x_label": "vocabulary size", "series": series}]
 

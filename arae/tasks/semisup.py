@@ -53,9 +53,10 @@ class SemiSupervised(Task):
         predictions, seconds = _predictions(plan, method, corpus, chosen)
         labelled = {str(f): {"pairs": len(idx), "of_pool": len(corpus.pairs["pool"]), "labelled_split_seed": split_seed}
                     for f, idx in chosen.items()}
-        return Produced({"predictions": predictions}, {"labelled": labelled},
-                        {"model_selection": "best validation epoch" if corpus.pairs.get("valid") else "last epoch"},
-                        {"classifier_seconds": seconds})
+        return Produced({"predictions": predictions}, counts={"test_pairs": len(corpus.pairs["test"])},
+                        details={"labelled": labelled},
+                        data={"model_selection": "best validation epoch" if corpus.pairs.get("valid") else "last epoch"},
+                        seconds={"classifier_seconds": seconds})
 
 
 def _chosen(plan: RunPlan, corpus) -> tuple[dict[float, list[int]], int]:

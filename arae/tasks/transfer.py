@@ -35,11 +35,12 @@ class Transfer(Task):
 
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
         directions, seconds = _transfers(plan, method, corpus, vocab)
-        preview = {d.name(corpus.styles): [{"index": i, "source": d.sources[i], "output": d.outputs[i]}
-                                           for i in preview_indices(len(d.sources))] for d in directions}
-        return Produced({"transfers": directions},
-                        {"transfers_preview": preview, "n_transfers": sum(len(d.outputs) for d in directions)},
-                        {"reverse_ppl_scored_on": "valid" if corpus.valid else "test"}, {"transfer_seconds": seconds})
+        previews = [{"kind": "side_by_side", "section": "Transfers", "title": d.name(corpus.styles),
+                     "items": [{"key": i, "source": d.sources[i], "output": d.outputs[i]}
+                               for i in preview_indices(len(d.sources))]} for d in directions]
+        return Produced({"transfers": directions}, previews, {"transfers": sum(len(d.outputs) for d in directions)},
+                        data={"reverse_ppl_scored_on": "valid" if corpus.valid else "test"},
+                        seconds={"transfer_seconds": seconds})
 
     def eval_text(self, corpus):
         """Reverse PPL scores real text that is neither trained on nor transferred (the validation split)."""

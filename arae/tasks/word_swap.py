@@ -42,13 +42,14 @@ class WordSwap(Task):
         began = time.perf_counter()
         originals = corpus.test[: e["swap_sentences"]] if e["swap_sentences"] else corpus.test
         shown = [i * len(originals) // N_EXAMPLES for i in range(N_EXAMPLES)]
-        nll, examples = {}, {}
+        nll, previews = {}, []
         for k in swap_counts(plan):
             noised = swapped(originals, k, derive_seed(plan.spec.base_seed, plan.spec.name, "swaps", plan.seed_index, k))
             nll[k] = method.reconstruction_nll(noised, originals, e["sample_batch"])
             outputs = method.reconstruct([noised[i] for i in shown], e["sample_batch"])
-            examples[f"k = {k}"] = [{"index": i, "source": " ".join(noised[i]) + f"   (original: {' '.join(originals[i])})",
-                                     "output": " ".join(o)} for i, o in zip(shown, outputs)]
+            previews.append({"kind": "side_by_side", "section": "Reconstructions", "title": f"k = {k}", "items": [
+                {"key": i, "source": " ".join(noised[i]) + f"   (original: {' '.join(originals[i])})", "output": " ".join(o)}
+                for i, o in zip(shown, outputs)]})
         tokens = [len(s) + 1 for s in originals]  # + <eos>
-        return Produced({"swap_nll": nll, "tokens": tokens}, {"examples_preview": examples, "n_sentences": len(originals)},
+        return Produced({"swap_nll": nll, "tokens": tokens}, previews, {"sentences": len(originals)},
                         seconds={"sample_seconds": round(time.perf_counter() - began, 3)})
