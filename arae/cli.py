@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readme", type=Path, metavar="FILE",
                    help="with --report-only: write the results of --out into FILE between the markers "
                         "<!-- results:NAME --> and <!-- /results:NAME --> (NAME: the --out folder's name); with "
-                        "--list: write the table of the benchmarks between <!-- benchmarks --> and <!-- /benchmarks -->")
+                        "--list: write the table of the benchmarks between <!-- benchmarks --> and <!-- /benchmarks -->, "
+                        "and, between <!-- verdicts --> and <!-- /verdicts --> where FILE has them, the latest verdict "
+                        "of each paper claim as the results blocks of docs/benchmarks/<benchmark>.md beside FILE state it")
     return p
 
 
@@ -141,9 +143,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         if args.readme:
-            from reports.readme import replace_block
+            from reports.readme import replace_block, verdicts_markdown
             replace_block(args.readme, "benchmarks", benchmark_table())
             print(f"{args.readme}: the table of the {len(BENCHMARKS.names())} benchmarks written", file=sys.stderr)
+            if "<!-- verdicts -->" in args.readme.read_text(encoding="utf-8"):
+                claims = [(name, c.text) for name in BENCHMARKS.names() for c in BENCHMARKS.get(name).claims]
+                replace_block(args.readme, "verdicts", verdicts_markdown(
+                    claims, args.readme.parent / "docs" / "benchmarks", "docs/benchmarks/"))
+                print(f"{args.readme}: the latest verdict of {len(claims)} paper claims written", file=sys.stderr)
             return 0
         for name in BENCHMARKS.names():
             print(f"{name}\t{BENCHMARKS.get(name).title}")

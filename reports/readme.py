@@ -1,4 +1,5 @@
-"""The README's results sections, generated from the records of one output folder (never typed in).
+"""The README's results sections, generated from the records of one output folder (never typed in), and its
+table of the latest verdict per paper claim, read back from the generated results blocks of the docs pages.
 
 `python run_all.py --report-only --out runs/small --readme README.md` replaces the text between
 `<!-- results:small -->` and `<!-- /results:small -->` (the name is the --out folder's) with a
@@ -8,6 +9,7 @@ beside ours, mean ± 95% CI over seeds), and the claims as the report judges the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from arae.errors import ConfigError
@@ -89,3 +91,54 @@ def replace_block(readme: Path, name: str, text: str) -> None:
 def update_readme(readme: Path, out: Path) -> None:
     """The results of `out` between the markers named after it (`<!-- results:NAME -->`)."""
     replace_block(readme, f"results:{out.resolve().name}", results_markdown(out))
+
+
+@dataclass(frozen=True)
+class RecordedVerdict:
+    """A claim's verdict as a generated results block states it (readme_results.md.j2)."""
+    verdict: str    # on the paper: pass, fail, undecided, or "not comparable" (a smaller preset, substitute data)
+    at_scale: str   # what those runs show at their own scale
+    preset: str
+    recorded: str   # the last day the runs were recorded
+
+
+_BLOCK = re.compile(r"<!-- results:([\w.-]+) -->\n(.*?)<!-- /results:\1 -->", re.S)
+_HEADER = re.compile(r"^\*\*.*\*\* \(`(?P<benchmark>[\w.-]+)`\), preset `(?P<preset>[\w-]+)`: .*?"
+                     r"recorded (?:\S+ to )?(?P<date>\d{4}-\d\d-\d\d|\?)")
+_CLAIM = re.compile(r"^- (?!target: )(?P<text>.*): \*\*(?P<verdict>pass|fail|undecided)\*\* \(.*\)$")
+
+
+def recorded_verdicts(page: Path) -> dict[tuple[str, str], RecordedVerdict]:
+    """(benchmark, claim text) -> its latest verdict among the page's generated results blocks: the block
+    recorded last, the first on the page among those recorded the same day."""
+    found: dict[tuple[str, str], RecordedVerdict] = {}
+    for match in _BLOCK.finditer(page.read_text(encoding="utf-8")):
+        benchmark = preset = date = None
+        comparable = True
+        for line in match.group(2).splitlines():
+            if header := _HEADER.match(line):
+                benchmark, preset, date = header["benchmark"], header["preset"], header["date"]
+                comparable = True
+            elif "Claims (not comparable to the paper" in line:
+                comparable = False
+            elif (claim := _CLAIM.match(line)) and benchmark:
+                key = (benchmark, claim["text"])
+                if key not in found or date > found[key].recorded:
+                    found[key] = RecordedVerdict(claim["verdict"] if comparable else "not comparable",
+                                                 claim["verdict"], preset, date)
+    return found
+
+
+def verdicts_markdown(claims: list[tuple[str, str]], docs: Path, link_prefix: str) -> str:
+    """One line per paper claim (benchmark, claim text): its latest recorded verdict, linked to the results of
+    the benchmark's page `docs/<benchmark>.md`, or that no recorded run judged it."""
+    lines = ["| benchmark | paper claim | verdict on the paper | at the scale run | runs |", "|---|---|---|---|---|"]
+    for benchmark, text in claims:
+        page = docs / f"{benchmark}.md"
+        recorded = recorded_verdicts(page).get((benchmark, text)) if page.exists() else None
+        if recorded is None:
+            lines.append(f"| `{benchmark}` | {text} | no recorded run | — | — |")
+            continue
+        link = f"[{recorded.preset}, {recorded.recorded}]({link_prefix}{benchmark}.md#results)"
+        lines.append(f"| `{benchmark}` | {text} | {recorded.verdict} | {recorded.at_scale} | {link} |")
+    return "\n".join(lines)

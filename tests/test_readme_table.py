@@ -2,6 +2,7 @@
 import re
 
 import benchmarks  # noqa: F401  (registers the specs)
+from arae.benchmark import BENCHMARKS
 from arae.cli import benchmark_table, main
 from conftest import REPO
 
@@ -20,3 +21,15 @@ def test_list_readme_fills_the_markers(tmp_path):
     text = readme.read_text()
     assert "old" not in text and "| `snli_generation`: " in text and text.endswith("<!-- /benchmarks -->\nend\n")
     assert main(["--list", "--readme", str(tmp_path / "missing-markers.md")]) != 0
+
+
+def test_the_readme_verdicts_are_the_generated_ones(tmp_path):
+    """Regenerating the README changes nothing: its verdict table is the one the docs pages' results state."""
+    readme = tmp_path / "README.md"
+    readme.write_text((REPO / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "docs").symlink_to(REPO / "docs")
+    assert main(["--list", "--readme", str(readme)]) == 0
+    assert readme.read_text(encoding="utf-8") == (REPO / "README.md").read_text(encoding="utf-8"), \
+        "README.md's generated blocks are stale: run python run_all.py --list --readme README.md"
+    block = re.search(r"<!-- verdicts -->\n(.*?)\n<!-- /verdicts -->", readme.read_text(), re.S).group(1)
+    assert block.count("\n| `") == sum(len(BENCHMARKS.get(n).claims) for n in BENCHMARKS.names())

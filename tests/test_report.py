@@ -244,3 +244,16 @@ def test_a_near_constant_curve_is_not_blown_up():
     assert hi - lo >= 0.05 * 0.05 and lo < 0.04999 and hi > 0.05001
     lo, hi = _y_limits([1.0, 3.0])  # a real change keeps its own range
     assert 1.8 < hi - lo < 2.5
+
+
+def test_the_readme_reads_back_each_claims_latest_verdict_from_generated_blocks(out, tmp_path):
+    from reports.readme import recorded_verdicts, results_markdown
+    page = tmp_path / "page.md"
+    block = results_markdown(out)
+    older = block.replace("recorded 2025-01-02", "recorded 2024-12-30").replace("**undecided**", "**pass**")
+    page.write_text(f"<!-- results:a -->\n{older}<!-- /results:a -->\n<!-- results:b -->\n{block}<!-- /results:b -->\n")
+    found = recorded_verdicts(page)
+    expected = check_claims(SPEC, summarize(collect_runs(out), load_benchmark_specs(out)))
+    assert "recorded 2025-01-02" in block and len(expected) == 3
+    assert {text: (v.verdict, v.at_scale, v.preset, v.recorded) for (bench, text), v in found.items()} == {
+        c.text: ("not comparable", c.at_scale, "smoke", "2025-01-02") for c in expected}
