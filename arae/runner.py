@@ -90,6 +90,8 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                 raise ConfigError(f"threads={cfg['threads']}: a run needs at least one CPU thread")
             if cfg["train"]["amp"] not in AMP_MODES:
                 raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
+            if cfg["train"].get("fixed_shapes", "auto") not in ("auto", True, False):
+                raise ConfigError(f"train.fixed_shapes={cfg['train']['fixed_shapes']!r}: expected auto, true or false")
             if cfg["train"].get("batching", "official") not in BATCHINGS:
                 raise ConfigError(f"train.batching={cfg['train']['batching']!r}: expected one of {', '.join(BATCHINGS)}")
             model = MODELS.get(row.model)

@@ -22,7 +22,7 @@ class Autoencoder(FittedGaussianSampling, TextMethod):
     offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
-        self.ae = build_autoencoder(len(vocab), cfg["model"]).to(device)
+        self.ae = build_autoencoder(len(vocab), cfg, device)
         self.nets = {"ae": self.ae}
         self.optims = {"ae": sgd(self.ae.parameters(), cfg["train"]["lr_ae"])}
 

@@ -21,7 +21,7 @@ class UntrainedEncoder(TextMethod):
 
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
-        self.ae = build_autoencoder(len(vocab), cfg["model"]).to(device)
+        self.ae = build_autoencoder(len(vocab), cfg, device)
         self.nets = {"ae": self.ae}
 
     def sentence_encoder(self):

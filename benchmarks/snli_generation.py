@@ -17,7 +17,7 @@ PAPER_CONFIG = {
     "train": {"steps": 0, "epochs": 15, "batch_size": 64, "lr_ae": 1.0, "lr_gan_g": 1e-4, "lr_gan_d": 1e-4,
               "beta1": 0.5, "clip": 1.0, "gp_lambda": 1.0, "grad_lambda": 0.1, "critic_iters": 5,
               "anneal_every": 100, "log_every": 200, "checkpoint_every": 2000, "amp": "none",
-              "batching": "official", "diag_samples": 200},
+              "batching": "official", "diag_samples": 200, "fixed_shapes": "auto"},
     "eval": {"n_samples": 100000, "sample_batch": 1000, "ngram_order": 5, "ae_fit_codes": 10000, "n_preview": 10,
              # the official RNNLM tool's settings (docs/paper.md), for the rnnlm flavour of the PPLs
              "rnnlm": asdict(RnnLmSettings())},

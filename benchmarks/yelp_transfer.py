@@ -20,7 +20,8 @@ PAPER_CONFIG = {
     "train": {"steps": 0, "epochs": 25, "batch_size": 64, "lr_ae": 1.0, "lr_gan_g": 1e-4, "lr_gan_d": 1e-4,
               "lr_classify": 1e-4, "beta1": 0.5, "clip": 1.0, "gp_lambda": 0.1, "grad_lambda": 0.01,
               "lambda_class": 1.0, "critic_iters": 5, "anneal_every": 100, "log_every": 200,
-              "checkpoint_every": 2000, "amp": "none", "batching": "reshuffled", "diag_samples": 200},
+              "checkpoint_every": 2000, "amp": "none", "batching": "reshuffled", "diag_samples": 200,
+              "fixed_shapes": "auto"},
     "eval": {"ngram_order": 5, "sample_batch": 100, "transfer_maxlen": 50},
     "cross_aligned": CROSS_ALIGNED,
 }

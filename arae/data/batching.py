@@ -61,7 +61,22 @@ class Batcher:
         self.batches_per_epoch = self.n_batches          # batches trained per epoch (fewer for a larger style)
         table = collate(encoded)
         self.src, self.tgt, self.lengths = table.src, table.tgt, table.lengths.numpy()
+        self.fixed_width: int | None = None  # every batch this wide (fix_width), else as wide as its longest row
         self._epoch, self._chunks = -1, []
+
+    def fix_width(self, width: int | None = None) -> None:
+        """Every batch padded to `width` columns, by default those of the longest sentence (at most data.maxlen
+        + 1): steps of one shape (train.fixed_shapes), which a CUDA graph can replay."""
+        width = width or self.src.size(1)
+        if width < self.src.size(1):
+            raise ValueError(f"a sentence of {self.src.size(1) - 1} tokens does not fit a width of {width}")
+        pad = width - self.src.size(1)
+        self.src, self.tgt = (torch.nn.functional.pad(t, (0, pad), value=PAD_ID) for t in (self.src, self.tgt))
+        self.fixed_width = width
+
+    @property
+    def shapes(self) -> str:
+        return f"fixed (batches padded to {self.fixed_width} tokens)" if self.fixed_width else "packed"
 
     def to(self, device: torch.device) -> "Batcher":
         """Keeps the tables on `device`, so batches are cut there."""
@@ -83,7 +98,7 @@ class Batcher:
     def rows(self, indices: np.ndarray) -> Batch:
         """The sentences `indices`, in this order, as one batch."""
         lengths = torch.from_numpy(self.lengths[indices])
-        pick, width = torch.from_numpy(indices).to(self.src.device), int(lengths.max())
+        pick, width = torch.from_numpy(indices).to(self.src.device), self.fixed_width or int(lengths.max())
         return Batch(self.src[pick, :width], self.tgt[pick, :width], lengths)
 
     def batch(self, step: int) -> Batch:
@@ -155,6 +170,16 @@ class StyleBatcher:
         for b in self.styles:
             b.to(device)
         return self
+
+    def fix_width(self, width: int | None = None) -> None:
+        """Every style's batches as wide as the longest sentence of any style."""
+        width = width or max(b.src.size(1) for b in self.styles)
+        for b in self.styles:
+            b.fix_width(width)
+
+    @property
+    def shapes(self) -> str:
+        return self.styles[0].shapes
 
 
 class ImageBatcher:

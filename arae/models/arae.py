@@ -9,14 +9,16 @@ from arae.models.capabilities import CLASSIFIES_PAIRS, DECODES_NOISE, ENCODES_SE
 from arae.models.fitted_gaussian import FittedGaussianSampling
 from arae.models.method import TextMethod, adam, sgd
 from arae.models.mlp import Critic, Generator
-from arae.models.seq2seq import Seq2Seq
+from arae.models.seq2seq import Seq2Seq, uses_fixed_shapes
 from arae.seeding import derive_seed
 from arae.training.diagnostics import code_spread, generator_diagnostics
 from arae.training.steps import ae_step, critic_step, encoder_adversarial_step, generator_step
 
 
-def build_autoencoder(vocab_size: int, m: dict, n_decoders: int = 1) -> Seq2Seq:
-    return Seq2Seq(vocab_size, m["emsize"], m["nhidden"], m["nlayers"], m["noise_r"], n_decoders)
+def build_autoencoder(vocab_size: int, cfg: dict, device: torch.device, n_decoders: int = 1) -> Seq2Seq:
+    m = cfg["model"]
+    return Seq2Seq(vocab_size, m["emsize"], m["nhidden"], m["nlayers"], m["noise_r"], n_decoders,
+                   uses_fixed_shapes(cfg["train"], device)).to(device)
 
 
 @MODELS.register("arae")
@@ -25,7 +27,7 @@ class ARAE(TextMethod):
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         m, t = cfg["model"], cfg["train"]
-        self.ae = build_autoencoder(len(vocab), m).to(device)
+        self.ae = build_autoencoder(len(vocab), cfg, device)
         self.gen = Generator(m["z_size"], m["nhidden"], m["arch_g"]).to(device)
         self.critic = Critic(m["nhidden"], m["arch_d"]).to(device)
         self.nets = {"ae": self.ae, "gen": self.gen, "critic": self.critic}

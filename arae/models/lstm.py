@@ -65,6 +65,34 @@ class PackedLayout:
         return PackedSequence(data, torch.tensor(self.batch_sizes), order, torch.argsort(order))
 
 
+@dataclass
+class FixedLayout:
+    """Every position of a padded (B, T) batch, padding included, in batch-major order: the shapes depend on
+    (B, T) alone, never on the lengths, so a step can be captured once as a CUDA graph and replayed. The
+    mathematics are the packed layout's: a sequence's outputs at its real tokens do not depend on what
+    follows them, its code is read at its last real token, and losses leave the padding out."""
+
+    batch: int
+    width: int
+    seq: torch.Tensor           # (B*T,) batch row of each position
+    last: torch.Tensor          # (B,) flat position of each row's last real token
+
+    @classmethod
+    def of(cls, lengths: torch.Tensor, width: int, device: torch.device) -> "FixedLayout":
+        lengths = lengths.to(device, non_blocking=True)  # no host sync: the lengths stay data
+        rows = torch.arange(len(lengths), device=device)
+        return cls(len(lengths), width, rows.repeat_interleave(width), rows * width + lengths - 1)
+
+    def pack(self, padded: torch.Tensor) -> torch.Tensor:
+        return padded.flatten(0, 1)
+
+    def per_token(self, per_sequence: torch.Tensor) -> torch.Tensor:
+        return per_sequence.index_select(0, self.seq)
+
+    def last_tokens(self, flat: torch.Tensor) -> torch.Tensor:
+        return flat.index_select(0, self.last)
+
+
 def cell_update_(gates: torch.Tensor, c_prev: torch.Tensor, h_out: torch.Tensor | None = None,
                  c_out: torch.Tensor | None = None, tanh_c_out: torch.Tensor | None = None):
     """The LSTM cell after its matmuls: activates the pre-activation `gates` (n, 4H) in place (they are
@@ -142,7 +170,7 @@ class SortedLSTM(torch.autograd.Function):
         return grad_x, grad_proj.t() @ x, grad_bias, grad_gates[first:].t() @ h[prev], None, None
 
 
-def packed_lstm(lstm: nn.LSTM, layout: PackedLayout, embedding: nn.Embedding, ids: torch.Tensor,
+def packed_lstm(lstm: nn.LSTM, layout: PackedLayout | FixedLayout, embedding: nn.Embedding, ids: torch.Tensor,
                 extra: torch.Tensor | None = None, kernel: str | None = None) -> torch.Tensor:
     """Outputs (N, H) of the last layer at every packed token, the first layer reading embedding(ids)
     for the packed word ids `ids` (N,).
@@ -151,6 +179,11 @@ def packed_lstm(lstm: nn.LSTM, layout: PackedLayout, embedding: nn.Embedding, id
     sees [word ; code]); its input projection is computed once per sequence, not once per token.
     `kernel`: "sorted" (SortedLSTM, the CPU default) or "cudnn" (nn.LSTM, the CUDA default).
     """
+    if isinstance(layout, FixedLayout):  # nn.LSTM over the whole padded batch (cuDNN on CUDA)
+        x = embedding(ids)
+        if extra is not None:
+            x = torch.cat([x, layout.per_token(extra)], 1)
+        return lstm(x.view(layout.batch, layout.width, -1))[0].flatten(0, 1)
     kernel = kernel or ("sorted" if ids.device.type == "cpu" else "cudnn")
     if kernel == "cudnn":
         x = embedding(ids)

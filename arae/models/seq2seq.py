@@ -3,7 +3,9 @@
 The code is the encoder's last hidden state scaled onto the unit sphere; Gaussian noise of
 std `noise_r` is added only when training the reconstruction. Each decoder step sees
 [word embedding ; code]. One decoder per style (Yelp), sharing the output projection.
-Batches run in packed layout (arae/models/lstm.py): no padding is embedded, projected or scored.
+Batches run in packed layout (arae/models/lstm.py): no padding is embedded, projected or scored; or, with
+`fixed_shapes` (train.fixed_shapes, on by default on CUDA), over the whole padded batch with the same
+mathematics, so that every step has the same shapes.
 """
 from __future__ import annotations
 
@@ -12,14 +14,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
-from arae.models.lstm import PackedLayout, packed_lstm, unroll
+from arae.models.lstm import FixedLayout, PackedLayout, packed_lstm, unroll
+
+
+def uses_fixed_shapes(train_cfg: dict, device: torch.device) -> bool:
+    """train.fixed_shapes: true, false, or "auto" (on CUDA only, where launch latency bounds a step)."""
+    setting = train_cfg.get("fixed_shapes", "auto")
+    return device.type == "cuda" if setting == "auto" else bool(setting)
 
 
 class Seq2Seq(nn.Module):
     def __init__(self, vocab_size: int, emsize: int, nhidden: int, nlayers: int = 1,
-                 noise_r: float = 0.0, n_decoders: int = 1):
+                 noise_r: float = 0.0, n_decoders: int = 1, fixed_shapes: bool = False):
         super().__init__()
-        self.nhidden = nhidden
+        self.nhidden, self.fixed_shapes = nhidden, fixed_shapes
         self.register_buffer("noise_r", torch.tensor(float(noise_r)))  # annealed; saved with the weights
         self.enc_embedding = nn.Embedding(vocab_size, emsize, padding_idx=PAD_ID)
         self.encoder = nn.LSTM(emsize, nhidden, nlayers, batch_first=True)
@@ -37,9 +45,12 @@ class Seq2Seq(nn.Module):
         if step > 0 and step % every == 0:
             self.noise_r *= factor
 
+    def layout(self, lengths: torch.Tensor, width: int, device: torch.device) -> PackedLayout | FixedLayout:
+        return (FixedLayout if self.fixed_shapes else PackedLayout).of(lengths, width, device)
+
     def encode(self, src: torch.Tensor, lengths: torch.Tensor, noise: bool = False,
-               layout: PackedLayout | None = None) -> torch.Tensor:
-        layout = layout or PackedLayout.of(lengths, src.size(1), src.device)
+               layout: PackedLayout | FixedLayout | None = None) -> torch.Tensor:
+        layout = layout or self.layout(lengths, src.size(1), src.device)
         h = packed_lstm(self.encoder, layout, self.enc_embedding, layout.pack(src))
         code = F.normalize(layout.last_tokens(h), dim=1)
         if noise:
@@ -51,21 +62,21 @@ class Seq2Seq(nn.Module):
         return [*self.enc_embedding.parameters(), *self.encoder.parameters()]
 
     def reconstruction_loss(self, src, tgt, lengths, noise: bool = True, decoder: int = 0) -> torch.Tensor:
-        """Mean token cross-entropy over non-pad targets, <eos> included (the official loss), with the
-        output projection computed for real tokens only."""
-        layout = PackedLayout.of(lengths, src.size(1), src.device)
+        """Mean token cross-entropy over non-pad targets, <eos> included (the official loss); in packed layout
+        the output projection is computed for real tokens only."""
+        layout = self.layout(lengths, src.size(1), src.device)
         code = self.encode(src, lengths, noise, layout)
         h = packed_lstm(self.decoders[decoder], layout, self.dec_embeddings[decoder], layout.pack(src), extra=code)
-        return F.cross_entropy(self.linear(h), layout.pack(tgt))
+        return F.cross_entropy(self.linear(h), layout.pack(tgt), ignore_index=PAD_ID)
 
     def sentence_nll(self, noised: torch.Tensor, original_src: torch.Tensor, original_tgt: torch.Tensor,
                      lengths: torch.Tensor) -> torch.Tensor:
         """(B,) NLL of each original sentence (summed over its tokens, <eos> included) decoded from the
         noise-free code of its noised version, which has the same length (word swaps keep it)."""
-        layout = PackedLayout.of(lengths, noised.size(1), noised.device)
+        layout = self.layout(lengths, noised.size(1), noised.device)
         code = self.encode(noised, lengths, layout=layout)
         h = packed_lstm(self.decoders[0], layout, self.dec_embeddings[0], layout.pack(original_src), extra=code)
-        token_nll = F.cross_entropy(self.linear(h), layout.pack(original_tgt), reduction="none")
+        token_nll = F.cross_entropy(self.linear(h), layout.pack(original_tgt), reduction="none", ignore_index=PAD_ID)
         return torch.zeros(len(lengths), device=h.device).index_add_(0, layout.seq, token_nll)
 
     def generate(self, code: torch.Tensor, maxlen: int, decoder: int = 0) -> torch.Tensor:

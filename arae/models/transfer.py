@@ -29,7 +29,7 @@ class TransferAutoencoder(TextMethod):
 
     def __init__(self, vocab, cfg, device, n_styles: int):
         super().__init__(vocab, cfg, device, n_styles)
-        self.ae = build_autoencoder(len(vocab), cfg["model"], n_decoders=n_styles).to(device)
+        self.ae = build_autoencoder(len(vocab), cfg, device, n_decoders=n_styles)
         self.nets = {"ae": self.ae}
         self.optims = {"ae": sgd(self.ae.parameters(), cfg["train"]["lr_ae"])}
 

@@ -24,6 +24,7 @@ from arae.io import atomic_write_bytes, atomic_write_json, read_json
 from arae.metrics import METRICS, EvalContext, MetricValue
 from arae.metrics.base import KENLM_DEFAULT_ORDER
 from arae.models import MODELS
+from arae.models.seq2seq import uses_fixed_shapes
 from arae.registry import Registry
 from arae.training.loop import train
 
@@ -148,6 +149,8 @@ def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, d
     else:
         batcher = make_batcher(batching, [vocab.encode(s) for s in sentences], batch_size, seed)
         method = kind(vocab, cfg, device)
+    if uses_fixed_shapes(cfg["train"], device):
+        batcher.fix_width()
     method.prepare(sentences, batcher.to(device))
     return vocab, batcher, method
 

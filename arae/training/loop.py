@@ -109,5 +109,6 @@ def train(method: Method, batcher: Batcher, cfg: dict, run_dir: Path,
                 raise KeyboardInterrupt(f"checkpoint saved at step {done}/{steps}")
 
     seconds = seconds_before + time.perf_counter() - began  # training time only, summed over resumes
-    return {"train_steps": steps, "train_seconds": round(seconds, 3),
+    shapes = {"training_shapes": batcher.shapes} if hasattr(batcher, "shapes") else {}
+    return {**shapes, "train_steps": steps, "train_seconds": round(seconds, 3),
             "train_sentences_per_sec": round(steps * method.sentences_per_step / seconds, 1) if steps else None}
