@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="inline: one run after another in this process (default); local: up to --jobs runs "
                              "at once as subprocesses (one per GPU with several GPUs); slurm: one Slurm job per run")
     launch.add_argument("--jobs", type=int, default=1, metavar="N", help="local: runs at once (default 1)")
+    launch.add_argument("--runs-per-gpu", type=int, default=None, metavar="K",
+                        help="local, on GPUs: at most K runs share a GPU (default: no limit but --jobs; runs go to "
+                             "the GPU that holds the fewest)")
     launch.add_argument("--no-wait", action="store_true", help="slurm: submit and return (then use --collect)")
     launch.add_argument("--collect", action="store_true",
                         help="render the report from the finished runs of --out and list the runs still pending or "
@@ -178,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--seeds must be at least 1")
     if args.jobs < 1:
         raise ConfigError("--jobs must be at least 1")
+    if args.runs_per_gpu is not None and args.runs_per_gpu < 1:
+        raise ConfigError("--runs-per-gpu must be at least 1")
     if args.no_wait and args.launcher != "slurm":
         raise ConfigError("--no-wait works with --launcher slurm: local jobs are started N at a time by this process")
     data_dir = resolve_data_dir(args.data_dir)

@@ -181,7 +181,7 @@ def submit_runs(plans: list, args, data_dir: Path, collect_command: str) -> dict
             todo.append(Submitted(plan))
     executor = executor_for(args, out, max((p.config["threads"] for p in plans), default=1))
     gpus = _gpus() if args.device != "cpu" and args.launcher == "local" else []
-    slots = min(args.jobs, len(gpus)) if len(gpus) > 1 else args.jobs
+    slots = min(args.jobs, args.runs_per_gpu * len(gpus)) if gpus and args.runs_per_gpu else args.jobs
     job_args = (str(data_dir), args.device, args.force)  # a run computes with its own `threads` setting
     print(f"{len(todo)} runs to submit ({len(plans) - len(todo)} already done or submitted), launcher "
           f"{args.launcher}; collect the results any time with: {collect_command}", file=sys.stderr, flush=True)
@@ -225,17 +225,22 @@ def submit_runs(plans: list, args, data_dir: Path, collect_command: str) -> dict
 
 def _start_local(executor, todo: list[Submitted], first: dict, twins: set, gpus: list[int], slots: int,
                  job_args: tuple, out: Path) -> None:
-    """Fills the free slots with the next runs (a twin once its first has ended), each on a GPU of its own when
-    there are several (all on the one GPU when there is one)."""
+    """Fills the free slots with the next runs (a twin once its first has ended), each on the GPU that holds the
+    fewest runs (several runs share a GPU: one of these small models leaves most of it idle)."""
     running = [i for i in todo if i.job is not None and i.state() == "running"]
-    free = [g for g in gpus if g not in {i.gpu for i in running}] if len(gpus) > 1 else list(gpus)
     ready = [i for i in todo if i.job is None and (id(i) not in twins or first[i.plan.train_key].outcome)]
     for item in ready[: slots - len(running)]:
         if gpus:
-            item.gpu = free.pop(0) if len(gpus) > 1 else gpus[0]
+            item.gpu = least_loaded(gpus, [i.gpu for i in running])
+            running.append(item)
             executor.update_parameters(gpus_per_node=1, visible_gpus=(item.gpu,))
         item.job = executor.submit(RunJob(), item.plan, *job_args)
         _record(out, item, "local")
+
+
+def least_loaded(gpus: list[int], held: list[int | None]) -> int:
+    """The GPU holding the fewest of the runs `held` (the first such)."""
+    return min(gpus, key=lambda g: held.count(g))
 
 
 def _latest_records(out: Path) -> dict[str, dict]:

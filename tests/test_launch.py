@@ -142,3 +142,13 @@ def test_a_run_whose_slurm_job_is_still_alive_is_not_resubmitted(tmp_path, monke
     monkeypatch.setattr(launch, "_job_alive", lambda record: True)
     records["b/row/seed0-abc"]["launcher"] = "local"  # a local job holds the run's lock instead
     assert launch._still_submitted(records, tmp_path, plan) is None
+
+
+def test_runs_share_gpus_evenly_up_to_the_limit():
+    from arae.launch import least_loaded
+    held: list = []
+    for _ in range(5):
+        held.append(least_loaded([0, 1], held))
+    assert held == [0, 1, 0, 1, 0]
+    assert least_loaded([3], [3, 3]) == 3  # one GPU: every run on it
+    assert main(["--launcher", "local", "--jobs", "8", "--runs-per-gpu", "0"]) == 2  # refused in one line
