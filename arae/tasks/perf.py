@@ -256,7 +256,7 @@ def time_against_train_size(plan: RunPlan, corpus, device: torch.device) -> tupl
         shutil.rmtree(workdir, ignore_errors=True)
         per_step, batcher, _ = _seconds_per_step(cfg, plan.row.model, sentences, plan.seed, p["steps"], device)
         series["training epoch, projected (s)"].append([len(sentences), per_step * batcher.batches_per_epoch])
-    return {}, [{"kind": "curves", "section": "Measured curves", "title": "time against training-set size",
+    return {}, [{"kind": "curves", "section": "Measured curves", "title": "",
                  "x_label": "training sentences", "series": series}]
 
 
@@ -274,6 +274,6 @@ def time_against_vocab(plan: RunPlan, corpus, device: torch.device) -> tuple[dic
         metrics = _generation_metrics(deep_merge(capped, {"eval": {"n_samples": 1000}}), plan.row.model, corpus,
                                       plan.seed, device)
         series["greedy generation (ms / 1,000 sentences)"].append([len(vocab), 1e6 / metrics["sentences_per_s"].value])
-    return {}, [{"kind": "curves", "section": "Measured curves", "title": "time against vocabulary size",
+    return {}, [{"kind": "curves", "section": "Measured curves", "title": "",
                  "x_label": "vocabulary size", "series": series}]
 
