@@ -14,10 +14,10 @@ from arae.cli import exit_code
 from arae.data import build_corpus, read_text_lines, resolve_data_dir
 from arae.errors import DataError, MetricNotComputable, SuiteError
 from arae.metrics import METRICS, EvalContext, MetricValue
-from arae.metrics.style_judge import JUDGE
 from arae.metrics.transfer import Direction
 
-METRICS_SHOWN = {"transfer_acc": f"transfer_acc.{JUDGE}", "judge_acc": f"judge_acc.{JUDGE}",
+METRICS_SHOWN = {"transfer_acc": "transfer_acc.fasttext", "judge_acc": "judge_acc.fasttext",
+                 "transfer_acc_tfidf": "transfer_acc.tfidf", "judge_acc_tfidf": "judge_acc.tfidf",
                  "self_bleu": "self_bleu.sacrebleu", "ref_bleu": "ref_bleu.sacrebleu", "forward_ppl": "forward_ppl.kenlm"}
 ORDER = 5
 

@@ -37,8 +37,8 @@ def test_numpy_judge_predicts_what_the_sklearn_pipeline_predicts(tmp_path, n_sty
     assert np.array_equal(model.predict(test), expected)
 
     styles = [f"style{k}" for k in range(n_styles)]
-    built = style_judge(styles, train, held_out, tmp_path)
-    again = style_judge(styles, train, held_out, tmp_path)  # loaded back from the stored arrays
+    built = style_judge("tfidf", styles, train, held_out, tmp_path)
+    again = style_judge("tfidf", styles, train, held_out, tmp_path)  # loaded back from the stored arrays
     assert built.predict(test) == again.predict(test) == [int(k) for k in expected]
     truth = [k for k, style in enumerate(held_out) for _ in style]
     sklearn_accuracy = np.mean(pipeline.predict([s for style in held_out for s in style]) == truth)
@@ -89,27 +89,33 @@ def _manifest(tmp_path, kind: str) -> tuple:
 
 def test_manifest_records_the_sha256_of_each_stored_file(tmp_path):
     train = _styled_sentences(2, 60, 0)
-    style_judge(["a", "b"], train, train, tmp_path)
+    style_judge("tfidf", ["a", "b"], train, train, tmp_path)
+    style_judge("fasttext", ["a", "b"], train, train, tmp_path)
     digit_classifier(_digits(100, 0), _digits(20, 1), tmp_path)
-    for kind, name in (("judge-ngram_logreg", "judge.npz"), ("digits-mlp", "classifier.npz")):
+    for kind, name in (("judge-tfidf", "judge.npz"), ("judge-fasttext", "judge.bin"), ("digits-mlp", "classifier.npz")):
         folder, manifest = _manifest(tmp_path, kind)
-        record = manifest["built"]["arrays"]
+        record = manifest["built"]["stored" if kind.startswith("judge") else "arrays"]
         assert record["file"] == name
         assert record["sha256"] == hashlib.sha256((folder / name).read_bytes()).hexdigest()
 
 
 def test_tampered_artefacts_are_refused_before_being_read(tmp_path, monkeypatch):
     train, digits = _styled_sentences(2, 60, 0), (_digits(100, 0), _digits(20, 1))
-    style_judge(["a", "b"], train, train, tmp_path)
+    style_judge("tfidf", ["a", "b"], train, train, tmp_path)
+    style_judge("fasttext", ["a", "b"], train, train, tmp_path)
     digit_classifier(*digits, tmp_path)
-    judge_folder, _ = _manifest(tmp_path, "judge-ngram_logreg")
+    judge_folder, _ = _manifest(tmp_path, "judge-tfidf")
+    fasttext_folder, _ = _manifest(tmp_path, "judge-fasttext")
+    _flip_a_byte(fasttext_folder / "judge.bin", 100)
     digits_folder, _ = _manifest(tmp_path, "digits-mlp")
     _flip_a_byte(judge_folder / "judge.npz", 200)
     _flip_a_byte(digits_folder / "classifier.npz", -10)
 
     _forbid_reading(monkeypatch)
     with pytest.raises(DataError, match=r"judge\.npz: sha256 differs") as refused:
-        style_judge(["a", "b"], train, train, tmp_path)
+        style_judge("tfidf", ["a", "b"], train, train, tmp_path)
+    with pytest.raises(DataError, match=r"judge\.bin: sha256 differs"):
+        style_judge("fasttext", ["a", "b"], train, train, tmp_path)
     assert refused.value.path == str(judge_folder / "judge.npz") and "\n" not in str(refused.value)
     with pytest.raises(DataError, match=r"classifier\.npz: sha256 differs"):
         digit_classifier(*digits, tmp_path)
@@ -127,3 +133,15 @@ def test_object_arrays_are_neither_stored_nor_loaded(tmp_path):
     record["sha256"] = hashlib.sha256((tmp_path / "evil.npz").read_bytes()).hexdigest()
     with pytest.raises(ValueError, match="allow_pickle"):
         load_arrays(tmp_path, "evil", record)
+
+
+def test_the_fasttext_judge_is_reproducible_and_judges(tmp_path):
+    """One thread and seed 0: two fits on the same sentences give the same file; the judge learns the styles."""
+    train, held_out = _styled_sentences(2, 2000, 0), _styled_sentences(2, 100, 1)
+    first = style_judge("fasttext", ["a", "b"], train, held_out, tmp_path / "one")
+    second = style_judge("fasttext", ["a", "b"], train, held_out, tmp_path / "two")
+    files = [next((tmp_path / k).glob("judge-fasttext-*")) / "judge.bin" for k in ("one", "two")]
+    assert files[0].read_bytes() == files[1].read_bytes()
+    assert first.info["built"]["held_out_accuracy"] > 0.7  # chance is 0.5; a quarter of the words tell the style
+    test = [s for style in held_out for s in style] + [""]
+    assert first.predict(test) == second.predict(test) and first.predict([""]) in ([0], [1], [-1])

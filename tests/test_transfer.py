@@ -78,8 +78,10 @@ def test_judge_is_accurate_on_held_out_real_sentences(shared, tmp_path):
 def test_copying_the_sources_transfers_almost_nothing_and_keeps_everything(fixture_data, tmp_path):
     outputs = [fixture_data / REFS / f"sentiment.test.{k}" for k in range(2)]
     result = score(_score_args(fixture_data, tmp_path, outputs))
-    assert result["overall"]["transfer_acc"] < 0.06
-    assert result["overall"]["transfer_acc"] == pytest.approx(1 - result["overall"]["judge_acc"])
+    # fastText's defaults underfit these few hundred synthetic sentences; the TF-IDF judge learns them
+    assert result["overall"]["transfer_acc_tfidf"] < 0.06
+    for judge in ("", "_tfidf"):  # copies are judged transferred exactly when the judge errs on the sources
+        assert result["overall"][f"transfer_acc{judge}"] == pytest.approx(1 - result["overall"][f"judge_acc{judge}"])
     assert result["overall"]["self_bleu"] == pytest.approx(100)
     assert 0 < result["overall"]["ref_bleu"] < 100
     assert result["overall"]["forward_ppl"] > 1 and result["overall"]["n"] == 80
@@ -159,12 +161,12 @@ def test_three_styles_train_transfer_and_score_end_to_end(tmp_path):
                 "--set", "data.max_train_per_style=0"]
     assert run_all(["-b", "yelp_transfer", "--preset", "smoke", "--out", str(out), *settings]) == 0
     results = [json.loads(p.read_text()) for p in out.glob("yelp_transfer/*/seed0-*/result.json")]
-    assert len(results) == 4
+    assert len(results) == 6  # cross-aligned, AE, and ARAE at λ 1 and 10, in both readings of λ
     for result in results:
         assert result["data"]["styles"] == ["music", "politics", "sports"]
         assert len(result["previews"]) == 6 and result["counts"]["transfers"] > 0  # every ordered pair of styles
         metrics = result["metrics"]
-        assert metrics["transfer_acc.ngram_logreg"]["value"] is not None
+        assert metrics["transfer_acc.fasttext"]["value"] is not None and metrics["transfer_acc.tfidf"]["value"] is not None
         assert metrics["self_bleu.sacrebleu"]["value"] is not None
         assert metrics["ref_bleu.sacrebleu"]["value"] is None  # a user folder has no human references
     spec = json.loads((out / "yelp_transfer" / "benchmark.json").read_text())
@@ -234,3 +236,19 @@ def test_transfers_are_made_once_and_a_truncated_direction_is_made_again(tmp_pat
     again, seconds = _transfers(plan, method, corpus, vocab)
     assert method.calls[6:] == [(1, 2)] and [d.outputs for d in again] == [d.outputs for d in directions]
     assert seconds >= 0 and len((tmp_path / "samples" / "y-to-z.txt").read_text().splitlines()) == 2
+
+
+def test_the_judge_learns_from_the_whole_training_split_whatever_the_preset_trains_on(fixture_data, tmp_path):
+    from arae.metrics import EvalContext
+    from arae.metrics.transfer import judge_for
+    capped = build_corpus("yelp", fixture_data, maxlen=25, max_train_per_style=20)
+    whole = build_corpus("yelp", fixture_data, maxlen=25)
+    assert sum(map(len, capped.by_style["train"])) <= 40 < sum(map(len, whole.by_style["train"]))
+    assert capped.full_train == whole.full_train == whole.by_style["train"]
+
+    def ctx(corpus):
+        return EvalContext(outputs={}, train_text=[], eval_text=[], vocab_words=[], workdir=tmp_path, corpus=corpus,
+                           artefacts=tmp_path / "artefacts")
+    judges = [judge_for(ctx(c), "tfidf") for c in (capped, whole)]
+    assert judges[0].info["artefact"] == judges[1].info["artefact"]  # one judge, built once
+    assert judges[0].info["built"]["n_train"] == sum(map(len, whole.by_style["train"]))

@@ -44,11 +44,14 @@ class StyledCorpus(TextCorpus):
     styles: tuple[str, ...] = ()
     by_style: dict[str, list[Sentences]] = field(default_factory=dict)  # split -> one list per style
     references: list[list[list[str]]] | None = None
+    full_train: list[Sentences] | None = None  # every training sentence per style, before a preset's cap: the judge's
     kind: ClassVar[str] = "styled text"
 
     def fingerprint_parts(self) -> Iterator[bytes]:
         yield from super().fingerprint_parts()  # which sentence has which style, and the references, decide too
         yield repr((self.styles, self.description["sizes_per_style"], self.references)).encode()
+        if self.full_train is not None:  # what the style judge learns from
+            yield "\n".join(" ".join(s) for sentences in self.full_train for s in sentences).encode()
 
 
 @dataclass
@@ -189,9 +192,11 @@ def build_text_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True) -> Te
 
 def _styled(name: str, styles: list[str], per_style: dict[str, list[Sentences]], files: dict[str, list[Path]],
             maxlen: int, lowercase: bool, filters: list[str], substitute: str | None, user_corpus: str | None,
-            references: list[list[list[str]]] | None = None, notes: dict | None = None) -> StyledCorpus:
+            references: list[list[list[str]]] | None = None, notes: dict | None = None,
+            full_train: list[Sentences] | None = None) -> StyledCorpus:
     """A corpus with styles: each split is filtered per style; the flat splits are their concatenation.
-    A test sentence dropped by the length filter takes its references with it."""
+    A test sentence dropped by the length filter takes its references with it. `full_train`: the training
+    sentences before a cap (max_train_per_style), where there is one."""
     kept: dict[str, list[Sentences]] = {}
     for split, lists in per_style.items():
         kept[split] = [_length_filter(sentences, maxlen)[0] for sentences in lists]
@@ -207,6 +212,8 @@ def _styled(name: str, styles: list[str], per_style: dict[str, list[Sentences]],
     flat = {split: [s for sentences in lists for s in sentences] for split, lists in per_style.items()}
     corpus = _finish(name, flat, files, maxlen, lowercase, filters, substitute, user_corpus, StyledCorpus)
     corpus.styles, corpus.by_style, corpus.references = tuple(styles), kept, references
+    if full_train is not None:
+        corpus.full_train = [_length_filter(sentences, maxlen)[0] for sentences in full_train]
     corpus.description.update(styles=list(styles), sizes_per_style={
         split: dict(zip(styles, map(len, lists))) for split, lists in kept.items()}, **(notes or {}))
     return corpus
@@ -234,13 +241,15 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
     train_split = "train" if has_train else "test"
     train_files = [yelp / f"sentiment.{train_split}.{k}" for k in range(2)]
     test_files = [refs_dir / f"sentiment.test.{k}" for k in range(2)]
-    train = [_evenly_spaced(read_sentences(f, lowercase), max_train_per_style) for f in train_files]
+    whole = [read_sentences(f, lowercase) for f in train_files]
+    train = [_evenly_spaced(sentences, max_train_per_style) for sentences in whole]
     test = [read_sentences(f, lowercase) for f in test_files]
     dev = [read_sentences(yelp / f"sentiment.dev.{k}", lowercase) for k in range(2)]
     held_out = {" ".join(s) for sentences in test for s in sentences}  # never trained on, nor validated on
     valid = [[s for s in sentences if " ".join(s) not in held_out] for sentences in dev]
     overlap = [sum(" ".join(s) in held_out for s in sentences) for sentences in train]
     train = [[s for s in sentences if " ".join(s) not in held_out] for sentences in train]
+    full_train = [[s for s in sentences if " ".join(s) not in held_out] for sentences in whole]
     references, replaced = [[[] for _ in sentences] for sentences in test], []
     for k in range(2):
         for r in range(4):
@@ -262,7 +271,7 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
     notes = {"references_with_invalid_utf8": {"lines": replaced, "handling": "undecodable bytes replaced by U+FFFD"}}
     files = {"train": train_files, "valid": [yelp / f"sentiment.dev.{k}" for k in range(2)], "test": test_files}
     return _styled("yelp", list(YELP_STYLES), {"train": train, "valid": valid, "test": test}, files, maxlen,
-                   lowercase, filters, substitute, None, references, notes)
+                   lowercase, filters, substitute, None, references, notes, full_train)
 
 
 @CORPORA.register("style_dir")
@@ -293,12 +302,12 @@ def build_style_dir(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_
             valid.append([s for i, s in enumerate(sentences, 1) if i % 10 == 5])
             files["test"].append(path)
         files["train"].append(path)
-        train[-1] = _evenly_spaced(train[-1], max_train_per_style)
+    full_train, train = train, [_evenly_spaced(sentences, max_train_per_style) for sentences in train]
     filters = ["whitespace tokenization", "blank lines skipped",
                "test: <style>.test.txt, else every 10th line of <style>.txt (lines 10, 20, ...)",
                "validation (reverse PPL is scored on it): lines 5, 15, 25, ... of <style>.txt"]
     return _styled("style_dir", styles, {"train": train, "valid": valid, "test": test}, files,
-                   maxlen, lowercase, filters, None, str(folder))
+                   maxlen, lowercase, filters, None, str(folder), full_train=full_train)
 
 
 @CORPORA.register("snli_pairs")

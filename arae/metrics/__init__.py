@@ -1,7 +1,10 @@
 """Metrics; importing this package fills METRICS with every flavour the suite can compute."""
 from __future__ import annotations
 
+import functools
+
 from arae.metrics import classification, digits, diversity, interpolation, ngram_lm, rnnlm, robustness, transfer
+from arae.metrics.style_judge import JUDGES
 from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order, needs_lmplz
 
 __all__ = ["METRICS", "EvalContext", "MetricValue", "flavoured_name"]
@@ -31,8 +34,9 @@ def _unique_fraction(ctx: EvalContext) -> MetricValue:
     return diversity.unique_fraction(ctx.generated)
 
 
-METRICS.add(f"transfer_acc.{transfer.JUDGE}", transfer.transfer_accuracy)
-METRICS.add(f"judge_acc.{transfer.JUDGE}", transfer.judge_accuracy)
+for _judge in JUDGES:  # transfer_acc.fasttext (the paper's kind of judge), transfer_acc.tfidf
+    METRICS.add(f"transfer_acc.{_judge}", functools.partial(transfer.transfer_accuracy, flavour=_judge))
+    METRICS.add(f"judge_acc.{_judge}", functools.partial(transfer.judge_accuracy, flavour=_judge))
 METRICS.add("self_bleu.sacrebleu", transfer.self_bleu)
 METRICS.add("ref_bleu.sacrebleu", transfer.reference_bleu)
 METRICS.add("distinct_transfers", transfer.distinct_transfers)

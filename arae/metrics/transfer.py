@@ -12,7 +12,7 @@ from pathlib import Path
 import sacrebleu
 
 from arae.metrics.base import EvalContext, MetricValue
-from arae.metrics.style_judge import JUDGE, StyleJudge, style_judge
+from arae.metrics.style_judge import StyleJudge, style_judge
 
 
 @dataclass
@@ -47,36 +47,48 @@ def _per_direction(directions: list[Direction], styles, score) -> tuple[float, d
     return score(directions), {d.name(styles): score([d]) for d in directions}
 
 
-def judge_for(ctx: EvalContext) -> StyleJudge:
-    """The corpus's judge, built once: trained on the training split of every style, its held-out accuracy
-    measured on the validation split where there is one, else on the test split."""
+def judge_for(ctx: EvalContext, flavour: str) -> StyleJudge:
+    """The corpus's judge, built once: trained on the whole training split of every style (not the capped one a
+    preset trains on), its held-out accuracy measured on the validation split where there is one, else on the
+    test split."""
     c = ctx.corpus
     held_out = c.by_style["valid"] if any(c.by_style.get("valid", [])) else c.by_style["test"]
     join = lambda lists: [[" ".join(s) for s in sentences] for sentences in lists]  # noqa: E731
-    return style_judge(list(c.styles), join(c.by_style["train"]), join(held_out), Path(ctx.artefact_root))
+    return style_judge(flavour, list(c.styles), join(c.full_train or c.by_style["train"]), join(held_out),
+                       Path(ctx.artefact_root))
 
 
-def transfer_accuracy(ctx: EvalContext) -> MetricValue:
+def _judge_record(judge: StyleJudge) -> tuple[dict, str]:
+    """The judge's details for every metric that uses it, and the sentence of what the metric rests on."""
+    built = judge.info["built"]
+    details = {"judge": judge.flavour, "judge_artefact": judge.info["artefact"], "judge_key": judge.info["key"],
+               "held_out_accuracy": built["held_out_accuracy"], "n_held_out": built["n_held_out"],
+               "n_train": built["n_train"]}
+    accuracy = built["held_out_accuracy"]
+    shown = f"{accuracy:.1%}" if accuracy is not None else "not measured"
+    return details, f"{judge.flavour} judge: {shown} on {built['n_held_out']:,} held-out sentences"
+
+
+def transfer_accuracy(ctx: EvalContext, flavour: str) -> MetricValue:
     """Share of transfers the judge assigns to their target style."""
-    directions, judge = ctx.output("transfers"), judge_for(ctx)
+    directions, judge = ctx.output("transfers"), judge_for(ctx, flavour)
     hits = {id(d): sum(p == d.target for p in judge.predict(d.outputs)) for d in directions}
     value, per = _per_direction(directions, judge.styles,
                                 lambda ds: sum(hits[id(d)] for d in ds) / sum(len(d.outputs) for d in ds))
-    return MetricValue(value, details={"judge": JUDGE, "per_direction": per, "judge_artefact": judge.info["artefact"],
-                                       "n": sum(len(d.outputs) for d in directions)})
+    details, rests_on = _judge_record(judge)
+    return MetricValue(value, details={**details, "per_direction": per, "n": sum(len(d.outputs) for d in directions)},
+                       rests_on=rests_on)
 
 
-def judge_accuracy(ctx: EvalContext) -> MetricValue:
+def judge_accuracy(ctx: EvalContext, flavour: str) -> MetricValue:
     """The judge's own accuracy on the real source sentences (their style is known): overall, and per
     direction on the real test sentences of its *target* style, the ceiling its transfer accuracy is read against."""
-    directions, judge = ctx.output("transfers"), judge_for(ctx)
+    directions, judge = ctx.output("transfers"), judge_for(ctx, flavour)
     sources = {d.source: d.sources for d in directions}
     overall = sum(judge.accuracy(s, k) * len(s) for k, s in sources.items()) / sum(map(len, sources.values()))
     per = {d.name(judge.styles): judge.accuracy(sources[d.target], d.target) for d in directions if d.target in sources}
-    built = judge.info["built"]
-    return MetricValue(overall, details={"judge": JUDGE, "per_direction": per, "judge_artefact": judge.info["artefact"],
-                                         "held_out_accuracy": built["held_out_accuracy"],
-                                         "n_held_out": built["n_held_out"], "n_train": built["n_train"]})
+    details, rests_on = _judge_record(judge)
+    return MetricValue(overall, details={**details, "per_direction": per}, rests_on=rests_on)
 
 
 def _bleu(ctx: EvalContext, directions: list[Direction], references_of, **details) -> MetricValue:
