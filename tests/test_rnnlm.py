@@ -54,6 +54,9 @@ def test_held_out_text_uses_the_validation_split_or_halves_of_the_test_split():
     assert (valid, scored) == (["t1", "t3", "t5"], ["t2", "t4"]) and "no validation split" in how
     ctx.valid_text = ["v1"]
     assert held_out(ctx)[:2] == (["v1"], ctx.eval_text)
+    ctx.valid_text = list(ctx.eval_text)  # a transfer run scores the validation split: never choose on it too
+    valid, scored, how = held_out(ctx)
+    assert (valid, scored) == (["t1", "t3", "t5"], ["t2", "t4"]) and "the scored text is the validation split" in how
 
 
 def _ctx(samples, tmp_path, **params):
@@ -111,3 +114,9 @@ def test_metric_selection_by_glob():
     assert [s.name for s in with_metrics([spec, BENCHMARKS.get("bmnist")], ["*.rnnlm"])] == ["snli_generation"]
     with pytest.raises(ConfigError, match="no metric of the selected benchmarks matches.*snli_generation: reverse_ppl"):
         with_metrics([spec], ["bleu*"])
+
+
+def test_a_perplexity_resting_on_too_few_known_words_says_so():
+    from arae.metrics.base import OOV_WARNING, oov_note
+    assert oov_note(0.05) == "OOV 5.0%" and "warning" not in oov_note(OOV_WARNING)
+    assert oov_note(0.62, " of scored tokens").startswith("OOV 62.0% of scored tokens; warning: above 10%")

@@ -10,6 +10,17 @@ from arae.errors import MetricNotComputable
 from arae.registry import Registry
 
 KENLM_DEFAULT_ORDER = 5  # lang/train.py --N 5
+# Above this share of scored words outside the LM's vocabulary, a perplexity says more about the vocabulary
+# than about the text (a collapsed generator's reverse LM knows a handful of words): its cell carries a warning.
+OOV_WARNING = 0.10
+
+
+def oov_note(rate: float, of: str = "") -> str:
+    """What a perplexity rests on: its out-of-vocabulary share, with a warning above OOV_WARNING."""
+    note = f"OOV {rate:.1%}{of}"
+    if rate > OOV_WARNING:
+        note += f"; warning: above {OOV_WARNING:.0%}, the LM knows too few of the scored words"
+    return note
 
 
 @dataclass

@@ -24,7 +24,7 @@ import kenlm
 from arae.artefacts import build_once
 from arae.errors import MetricNotComputable, SuiteError
 from arae.io import atomic_write_text
-from arae.metrics.base import MetricValue
+from arae.metrics.base import MetricValue, oov_note
 
 HOW_TO_GET_LMPLZ = ("run `bash scripts/setup.sh` (builds lmplz from the kenlm==0.3.0 source package) "
                     "or set ARAE_LMPLZ=/path/to/lmplz")
@@ -202,7 +202,7 @@ def _rests_on(details: dict) -> str:
         share = details["vocab_line_share"]
         parts.append(f"LM of {details['n_samples']:,} samples + {details['n_vocab_lines']:,} vocabulary lines"
                      + (f" ({share:.0%})" if share is not None else ""))
-    parts.append(f"OOV {details['oov_rate']:.1%}")
+    parts.append(oov_note(details["oov_rate"]))
     if details.get("discount_fallback"):
         parts.append("lmplz used --discount_fallback (too little text for Kneser-Ney discounts)")
     return "; ".join(parts)

@@ -38,7 +38,7 @@ import torch
 from arae.artefacts import build_once
 from arae.data.vocab import BOS_ID, EOS_ID, UNK_ID, Vocab
 from arae.errors import ConfigError, MetricNotComputable
-from arae.metrics.base import EvalContext, MetricValue
+from arae.metrics.base import EvalContext, MetricValue, oov_note
 from arae.metrics.ngram_lm import normalise
 from arae.models.lm import LSTMLanguageModel
 
@@ -159,14 +159,17 @@ def train_lm(train: Sequence[str], valid: Sequence[str], settings: RnnLmSettings
 
 
 def held_out(ctx: EvalContext) -> tuple[list[str], list[str], str]:
-    """(validation sentences, scored sentences, how they were chosen): see the module docstring."""
-    if ctx.valid_text:
+    """(validation sentences, scored sentences, how they were chosen): see the module docstring. An LM never
+    picks its epoch on the text it scores: where the validation split is the scored text (a transfer run
+    scores its reverse PPL on the validation split), or there is none, the scored text is split in two."""
+    if ctx.valid_text and ctx.valid_text != ctx.eval_text:
         return ctx.valid_text, ctx.eval_text, "epoch chosen on the validation split, test split scored"
+    which = "the scored text is the validation split" if ctx.valid_text else "no validation split"
     if len(ctx.eval_text) < 2:
-        raise MetricNotComputable(f"the corpus has no validation split and only {len(ctx.eval_text)} test "
-                                  f"sentence(s) to split into validation and scored halves")
+        raise MetricNotComputable(f"{which}, and it has only {len(ctx.eval_text)} sentence(s) to split into "
+                                  f"validation and scored halves")
     return (ctx.eval_text[0::2], ctx.eval_text[1::2],
-            "no validation split: epoch chosen on test lines 1, 3, 5, ..., lines 2, 4, 6, ... scored")
+            f"{which}: epoch chosen on its lines 1, 3, 5, ..., lines 2, 4, 6, ... scored")
 
 
 def _protocol(settings: RnnLmSettings) -> str:
@@ -195,7 +198,7 @@ def _score(lm: TrainedLm, sentences: Sequence[str], details: dict,
             except MetricNotComputable:
                 per[name] = None  # a group with no words to score
         details["per_direction"] = per
-    return MetricValue(scored["ppl"], None, details, f"OOV {scored['oov_rate']:.1%} of scored tokens (</s> included)")
+    return MetricValue(scored["ppl"], None, details, oov_note(scored["oov_rate"], " of scored tokens (</s> included)"))
 
 
 def reverse_ppl(ctx: EvalContext) -> MetricValue:
