@@ -55,7 +55,7 @@ SMOKE_CONFIG = deep_merge(PAPER_CONFIG, {
 SPEC = BenchmarkSpec(
     name="snli_generation",
     task=Generation,
-    version=2,
+    version=3,
     title="SNLI generation: reverse and forward perplexity of samples",
     title_on_user_data="Generation on {corpus}: reverse and forward perplexity of samples",
     paper_ref="[ICLR] Table 5 (right)",
@@ -76,6 +76,10 @@ SPEC = BenchmarkSpec(
                  "what the regulariser does to the code space; against arae, what the generator adds"),
     ),
     metrics=(
+        MetricSpec("reverse_ppl.rnnlm_fixed", "Reverse PPL (RNN LM, fixed vocabulary)", "lower",
+                   "the claims are decided on this one: the paper's protocol, except that the LM predicts over the "
+                   "benchmark's vocabulary (the same softmax for every row) instead of the samples' own words, so a "
+                   "collapsed generator's LM cannot score real text well by knowing only a handful of words"),
         MetricSpec("reverse_ppl.rnnlm", "Reverse PPL (RNN LM)", "lower",
                    "the paper's protocol: an LSTM LM trained on the samples (vocabulary from the samples, </s> scored, "
                    "best validation epoch), scored on real held-out text (arae/metrics/rnnlm.py)"),
@@ -93,9 +97,9 @@ SPEC = BenchmarkSpec(
     paper={"real": {"reverse_ppl.rnnlm": 27.4}, "lm": {"reverse_ppl.rnnlm": 90.6},
            "ae": {"reverse_ppl.rnnlm": 97.3}, "arae": {"reverse_ppl.rnnlm": 82.2}},
     claims=(
-        Claim("reverse PPL (RNN LM): ARAE < AE", "reverse_ppl.rnnlm", "arae", "ae"),
-        Claim("reverse PPL (RNN LM): ARAE < LM", "reverse_ppl.rnnlm", "arae", "lm"),
-        Claim("reverse PPL (RNN LM): real data < ARAE", "reverse_ppl.rnnlm", "real", "arae"),
+        Claim("reverse PPL (RNN LM, fixed vocabulary): ARAE < AE", "reverse_ppl.rnnlm_fixed", "arae", "ae"),
+        Claim("reverse PPL (RNN LM, fixed vocabulary): ARAE < LM", "reverse_ppl.rnnlm_fixed", "arae", "lm"),
+        Claim("reverse PPL (RNN LM, fixed vocabulary): real data < ARAE", "reverse_ppl.rnnlm_fixed", "real", "arae"),
         Claim("reverse PPL (5-gram): ARAE < AE", "reverse_ppl.kenlm", "arae", "ae"),
         Claim("reverse PPL (5-gram): ARAE < LM", "reverse_ppl.kenlm", "arae", "lm"),
         Claim("reverse PPL (5-gram): real data < ARAE", "reverse_ppl.kenlm", "real", "arae"),
@@ -103,6 +107,11 @@ SPEC = BenchmarkSpec(
     notes=(
         "The paper's reverse PPL comes from an RNN LM (flavour rnnlm, compared with the paper); the 5-gram "
         "KenLM flavour is the official code's training monitor, another protocol, shown beside it.",
+        "The claims are decided on reverse_ppl.rnnlm_fixed: with the tool's own vocabulary (the samples' words), "
+        "an LM of collapsed samples predicts over a handful of words, so most real words become one cheap <unk> "
+        "and its PPL stays low (at smoke, 10,000 copies of one sentence scored 117.5 with 62% of the real tokens "
+        "out of its vocabulary, against 108.2 for real data). Where samples cover the vocabulary, as in the "
+        "paper's regime, the two readings agree.",
         "SNLI has no validation split, so the RNN LMs choose their epoch on test lines 1, 3, 5, ... and score "
         "lines 2, 4, 6, ...; the 5-gram flavour scores the whole test split.",
     ),

@@ -6,7 +6,9 @@ import math
 import pytest
 import torch
 
-from arae.data.vocab import BOS_ID, EOS_ID
+from dataclasses import asdict
+
+from arae.data.vocab import BOS_ID, EOS_ID, Vocab
 from arae.errors import ConfigError, MetricNotComputable
 from arae.metrics import METRICS, EvalContext
 from arae.metrics import rnnlm
@@ -120,3 +122,18 @@ def test_a_perplexity_resting_on_too_few_known_words_says_so():
     from arae.metrics.base import OOV_WARNING, oov_note
     assert oov_note(0.05) == "OOV 5.0%" and "warning" not in oov_note(OOV_WARNING)
     assert oov_note(0.62, " of scored tokens").startswith("OOV 62.0% of scored tokens; warning: above 10%")
+
+
+def test_the_fixed_vocabulary_flavour_scores_every_row_with_the_same_softmax(tmp_path):
+    """Samples that are one sentence: with the tool's vocabulary the LM knows five words and real text is mostly
+    one cheap <unk>; with the benchmark's vocabulary it must spread probability over every word."""
+    from arae.metrics import METRICS
+    real = _corpus(300)
+    vocab = Vocab.build([s.split() for s in real], 1000).words
+    collapsed = ["a man is sleeping ."] * 200
+    ctx = EvalContext(outputs={"samples": collapsed}, train_text=real, eval_text=_corpus(80, seed=2),
+                      vocab_words=vocab, workdir=tmp_path, params={"rnnlm": asdict(TINY_LM)})
+    tool, fixed = METRICS.get("reverse_ppl.rnnlm")(ctx), METRICS.get("reverse_ppl.rnnlm_fixed")(ctx)
+    assert tool.details["lm_vocab_size"] <= 10 and fixed.details["lm_vocab_size"] == len(Vocab(vocab))
+    assert tool.details["oov_rate"] > 0.3 and fixed.details["oov_rate"] < tool.details["oov_rate"]
+    assert "warning" in tool.rests_on and fixed.value > tool.value

@@ -27,6 +27,7 @@ def _reverse_ppl_kenlm(ctx: EvalContext) -> MetricValue:
 
 METRICS.add("forward_ppl.rnnlm", rnnlm.forward_ppl)
 METRICS.add("reverse_ppl.rnnlm", rnnlm.reverse_ppl)
+METRICS.add("reverse_ppl.rnnlm_fixed", functools.partial(rnnlm.reverse_ppl, fixed_vocab=True))
 
 
 @METRICS.register("unique_fraction")

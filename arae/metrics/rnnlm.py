@@ -122,13 +122,14 @@ def perplexity(lm: TrainedLm, sentences: Sequence[str], batch_size: int = 256) -
 
 
 def train_lm(train: Sequence[str], valid: Sequence[str], settings: RnnLmSettings,
-             device: torch.device | str = "cpu") -> TrainedLm:
+             device: torch.device | str = "cpu", vocab_words: Sequence[str] | None = None) -> TrainedLm:
     """An LSTM LM of `train`, its epoch chosen by validation PPL on `valid` (an epoch whose PPL is not finite is
-    never chosen); deterministic for its settings on CPU (its own seed; the caller's random state is kept)."""
+    never chosen); deterministic for its settings on CPU (its own seed; the caller's random state is kept).
+    Its vocabulary is the top words of `train` (the official tool), or `vocab_words` where given."""
     device, tokens = torch.device(device), _tokens(train)
     if not tokens:
         raise MetricNotComputable(f"no non-empty sentence to train the RNN LM on ({len(train)} given)")
-    vocab = Vocab.build(tokens, settings.max_vocab)
+    vocab = Vocab(vocab_words) if vocab_words is not None else Vocab.build(tokens, settings.max_vocab)
     batches = _batches([vocab.encode(t) for t in tokens], settings.batch_size, settings.seed)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(settings.seed)
@@ -201,13 +202,19 @@ def _score(lm: TrainedLm, sentences: Sequence[str], details: dict,
     return MetricValue(scored["ppl"], None, details, oov_note(scored["oov_rate"], " of scored tokens (</s> included)"))
 
 
-def reverse_ppl(ctx: EvalContext) -> MetricValue:
-    """An LM trained on the samples, scored on real held-out text: do the samples cover the data?"""
+def reverse_ppl(ctx: EvalContext, fixed_vocab: bool = False) -> MetricValue:
+    """An LM trained on the samples, scored on real held-out text: do the samples cover the data? With
+    `fixed_vocab` (flavour rnnlm_fixed) the LM predicts over the benchmark's vocabulary (the run's, built from
+    the real training text) instead of the samples' own words, so every row is scored with the same softmax
+    and a collapsed generator cannot look good by knowing only a handful of words."""
     settings = RnnLmSettings.from_params(ctx.params)
     valid, scored, how = held_out(ctx)
-    details = {"n_samples": len(ctx.generated), "held_out": how}
+    details = {"n_samples": len(ctx.generated), "held_out": how,
+               "vocabulary": "the benchmark's" if fixed_vocab else "the samples' top words (the official tool)"}
+    if fixed_vocab and not ctx.vocab_words:
+        return MetricValue.missing("this run has no vocabulary of its own to fix the LM's to", **details)
     try:
-        lm = train_lm(ctx.generated, valid, settings, ctx.device)
+        lm = train_lm(ctx.generated, valid, settings, ctx.device, ctx.vocab_words if fixed_vocab else None)
     except MetricNotComputable as err:
         return MetricValue.missing(str(err), **details)
     return _score(lm, scored, {**details, **_details(lm, settings, how)})
