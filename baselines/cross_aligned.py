@@ -2,22 +2,29 @@
 Cross-Alignment"), after the authors' TensorFlow code (shentianxiao/language-style-transfer,
 code/style_transfer.py and code/nn.py), for K >= 2 styles.
 
-A GRU encoder started from [y_src ; 0] reads the sentence reversed; its last state's dim_z part is
+A GRU encoder started from [y_src ; 0] reads the sentence reversed, its words slightly shuffled while
+training (Shen's noise: each word moves at most `shuffle_k` = 3 places); its last state's dim_z part is
 the content z. A GRU decoder started from [y ; z] is trained to reconstruct with teacher forcing
 (loss: token cross-entropy summed per sentence, averaged over sentences). Professor forcing: for
 each style k, a CNN discriminator tells the teacher-forced hidden states of style-k sentences
 decoded with y_k (h0 included) from those of every other style's sentences decoded free-running
-with y_k, feeding softmax(logits / gamma) @ embeddings back in. The autoencoder minimises
+with y_k, feeding the Gumbel-softmax of the logits at temperature gamma @ embeddings back in (Shen's
+final code; `feedback: softmax` is the paper's softmax(logits / gamma) without noise). The autoencoder minimises
 rec - rho * sum_k loss_d_k ("minimax", the paper) or rec + rho * sum_k BCE(D_k(fake), 1)
 ("nonsaturating", the final code), and only while every discriminator loss is below d_threshold
 (else rec alone), clipping that update's gradient norm at 30 as the code does (reconstruction-only
-and discriminator updates are not clipped). Adam, betas (beta1, 0.999): as in Shen's code, one for
-the discriminators and two for the autoencoder (rec + adv, and rec alone), each with its own moments. Dropout (keep prob) on GRU inputs, on outputs before the projection and
+and discriminator updates are not clipped). Adam, betas (beta1, 0.999): one for the autoencoder, whose
+moments both of its updates share (Shen's one optimizer object keeps one pair of slots per variable),
+one for the discriminators. Dropout (keep prob) on GRU inputs, on outputs before the projection and
 on the discriminators' pooled features. Transfer: encode with y_src, decode greedily with y_tgt.
 
 Departures from the TensorFlow code, one line each:
 - K styles: D_k's fakes are the batches of all other styles transferred to k (Shen: the other half).
-- Soft feedback is softmax(logits / gamma) as in the paper; the final code adds Gumbel noise to it.
+- Shen's one Adam also counts the discriminators' updates in its bias correction (TensorFlow's beta powers
+  are per optimizer); here each Adam counts its own steps, which differs only in the first hundred or so.
+- The encoder noise is drawn afresh every step; Shen draws it once, when the batches are made.
+- Transfers are greedy up to eval.transfer_maxlen tokens; Shen tests with beam search (width 8, 20 tokens).
+- The vocabulary is the run's (capped at data.vocab_size, 30,000 at paper), not Shen's words seen at least 5 times.
 - The encoder skips padding (packed); Shen left-pads the reversed input and runs the GRU over pads.
 - One forward pass per step serves the discriminator and autoencoder updates (Shen reruns it for each).
 - PyTorch's default initialisation, except word embeddings (uniform +-0.5, rows scaled to norm 1, as Shen).
@@ -43,7 +50,7 @@ from arae.models.method import TextMethod, adam
 
 DEFAULTS = {"dim_y": 200, "dim_z": 500, "dim_emb": 100, "lr": 5e-4, "beta1": 0.5, "dropout_keep": 0.5,
             "rho": 1.0, "gamma": 0.1, "filter_sizes": [1, 2, 3, 4, 5], "n_filters": 128,
-            "adv_loss": "minimax", "d_threshold": 1.2}
+            "adv_loss": "minimax", "d_threshold": 1.2, "feedback": "gumbel", "shuffle_k": 3}
 GRAD_CLIP = 30.0  # Shen's grad_clip on the adversarial update (hard-coded there too)
 
 
@@ -72,8 +79,11 @@ class CrossAlignedAE(nn.Module):
     def style(self, linear: nn.Linear, labels: torch.Tensor) -> torch.Tensor:
         return linear(F.one_hot(labels, self.n_styles).to(linear.weight.dtype))
 
-    def encode(self, tgt: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """z: the dim_z part of the encoder's last state over the reversed words (tgt without <eos>)."""
+    def encode(self, tgt: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor, shuffle_k: int = 0) -> torch.Tensor:
+        """z: the dim_z part of the encoder's last state over the reversed words (tgt without <eos>), their order
+        first slightly shuffled where `shuffle_k` > 0."""
+        if shuffle_k:
+            tgt = local_shuffle(tgt, lengths.to(tgt.device) - 1, shuffle_k)
         pos = (lengths - 2).to(tgt.device)[:, None] - torch.arange(tgt.size(1), device=tgt.device)
         ids = tgt.gather(1, pos.clamp(min=0)).masked_fill(pos < 0, PAD_ID)  # wn .. w1, padded
         packed = pack_padded_sequence(self.drop(self.embed(ids)), (lengths - 1).clamp(min=1),
@@ -95,12 +105,17 @@ class CrossAlignedAE(nn.Module):
     def step(self, inp: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.drop(inp)[:, None], h[None])[1][0]
 
-    def soft_decode(self, h: torch.Tensor, steps: int, gamma: float) -> torch.Tensor:
-        """Hidden states h0..h_steps (N, steps + 1, H), feeding softmax(logits / gamma) @ embeddings."""
+    def soft_decode(self, h: torch.Tensor, steps: int, gamma: float, gumbel: bool = True) -> torch.Tensor:
+        """Hidden states h0..h_steps (N, steps + 1, H), feeding softmax((logits + g) / gamma) @ embeddings, g
+        Gumbel noise (Shen's gumbel_softmax), or none with `gumbel` False."""
         inp, hs = self.embed(torch.full((h.size(0),), BOS_ID, device=h.device)), [h]
         for t in range(steps):
             if t:
-                inp = F.softmax(self.proj(self.drop(hs[-1])) / gamma, dim=1) @ self.embedding.weight
+                logits = self.proj(self.drop(hs[-1]))
+                if gumbel:
+                    u = torch.rand_like(logits)
+                    logits = logits - torch.log(-torch.log(u + 1e-20) + 1e-20)
+                inp = F.softmax(logits / gamma, dim=1) @ self.embedding.weight
             hs.append(self.step(inp, hs[-1]))
         return torch.stack(hs, 1)
 
@@ -116,6 +131,15 @@ class CrossAlignedAE(nn.Module):
             if bool(done.all()):
                 break
         return torch.stack(out, 1)
+
+
+def local_shuffle(ids: torch.Tensor, n_words: torch.Tensor, k: int) -> torch.Tensor:
+    """Each row's first n_words ids reordered so that no word moves more than k places (Shen's noise, after
+    Lample et al. 2018: sort by position + (k + 1) * U(0, 1)); what follows them stays in place."""
+    position = torch.arange(ids.size(1), device=ids.device).expand_as(ids).to(torch.float)
+    keys = position + (k + 1) * torch.rand(ids.shape, device=ids.device)
+    keys = torch.where(position < n_words[:, None], keys, position + 1e6)
+    return ids.gather(1, keys.argsort(1))
 
 
 class CNNDiscriminator(nn.Module):
@@ -143,17 +167,17 @@ class CrossAligned(TextMethod):
     def __init__(self, vocab, cfg, device, n_styles: int):
         super().__init__(vocab, cfg, device, n_styles)
         self.c = c = cfg["cross_aligned"]
-        if n_styles < 2 or c["adv_loss"] not in ("minimax", "nonsaturating"):
-            raise ConfigError(f"cross_aligned needs >= 2 styles (got {n_styles}) and adv_loss minimax or "
-                              f"nonsaturating (got {c['adv_loss']!r})")
+        if n_styles < 2 or c["adv_loss"] not in ("minimax", "nonsaturating") or c["feedback"] not in ("gumbel", "softmax"):
+            raise ConfigError(f"cross_aligned needs >= 2 styles (got {n_styles}), adv_loss minimax or "
+                              f"nonsaturating (got {c['adv_loss']!r}) and feedback gumbel or softmax "
+                              f"(got {c['feedback']!r})")
         self.ae = CrossAlignedAE(len(vocab), n_styles, c).to(device)
         dim_h = c["dim_y"] + c["dim_z"]
         self.discs = nn.ModuleList(CNNDiscriminator(dim_h, c["filter_sizes"], c["n_filters"], c["dropout_keep"])
                                    for _ in range(n_styles)).to(device)
         self.nets = {"ae": self.ae, "discs": self.discs}
         betas = (c["beta1"], 0.999)
-        self.optims = {"ae_all": adam(self.ae.parameters(), c["lr"], betas),
-                       "ae_rec": adam(self.ae.parameters(), c["lr"], betas),
+        self.optims = {"ae": adam(self.ae.parameters(), c["lr"], betas),
                        "discs": adam(self.discs.parameters(), c["lr"], betas)}
 
     @property
@@ -181,12 +205,13 @@ class CrossAligned(TextMethod):
         other style's sentences, soft-decoded with y_k) hidden-state sequences, h0 included."""
         ae = self.ae
         batch, labels, counts = self._batch(step, batcher)
-        z = ae.encode(batch.tgt, batch.lengths, labels)
+        z = ae.encode(batch.tgt, batch.lengths, labels, self.c["shuffle_k"])
         loss_rec, reals = ae.reconstruct(batch.src, batch.tgt, ae.initial(labels, z))
         z_parts, others = z.split(counts), [len(labels) - n for n in counts]
         z_tsf = torch.cat([torch.cat(z_parts[:k] + z_parts[k + 1:]) for k in range(self.n_styles)])
         labels_tsf = torch.cat([torch.full((n,), k, device=self.device) for k, n in enumerate(others)])
-        fakes = ae.soft_decode(ae.initial(labels_tsf, z_tsf), batch.src.size(1), self.c["gamma"])
+        fakes = ae.soft_decode(ae.initial(labels_tsf, z_tsf), batch.src.size(1), self.c["gamma"],
+                               gumbel=self.c["feedback"] == "gumbel")
         return loss_rec, reals.split(counts), fakes.split(others)
 
     def train_step(self, step: int, batcher: StyleBatcher) -> dict[str, torch.Tensor]:
@@ -205,15 +230,13 @@ class CrossAligned(TextMethod):
         else:
             loss_adv = torch.stack([bce(d(f), 1.0) for d, f in zip(self.discs, fakes)]).sum()
         adv_on = bool((loss_d.detach() < c["d_threshold"]).all())  # Shen: reconstruction alone while any D is poor
-        if adv_on:  # Shen's optimizer_all: rec + rho * adv, gradient norm clipped
-            self.optims["ae_all"].zero_grad(set_to_none=True)
+        self.optims["ae"].zero_grad(set_to_none=True)
+        if adv_on:  # Shen's optimize_tot: rec + rho * adv, gradient norm clipped
             (loss_rec + c["rho"] * loss_adv).backward()
             nn.utils.clip_grad_norm_(self.ae.parameters(), GRAD_CLIP, foreach=True)
-            self.optims["ae_all"].step()
-        else:  # Shen's optimizer_ae: reconstruction alone, not clipped, with its own Adam moments
-            self.optims["ae_rec"].zero_grad(set_to_none=True)
+        else:  # Shen's optimize_rec: reconstruction alone, not clipped, with the same Adam moments
             loss_rec.backward()
-            self.optims["ae_rec"].step()
+        self.optims["ae"].step()
         return {"loss_rec": loss_rec.detach(), "loss_adv": loss_adv.detach(), "loss_d": loss_d.detach().sum(),
                 "adv_on": torch.tensor(float(adv_on))}
 

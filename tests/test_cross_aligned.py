@@ -106,3 +106,29 @@ def test_state_dict_round_trip_transfers_identically(trained3):
     for source, target in [(1, 0), (0, 2), (2, 1)]:
         assert fresh.transfer(styles[source], source, target) == model.transfer(styles[source], source, target)
     assert isinstance(model, CrossAligned) and model.styled
+
+
+def test_the_encoder_noise_moves_no_word_more_than_k_places_and_keeps_the_rest():
+    from baselines.cross_aligned import local_shuffle
+    torch.manual_seed(0)
+    ids = torch.tensor([[10, 11, 12, 13, 14, 15, 2, 0, 0], [20, 21, 22, 2, 0, 0, 0, 0, 0]])  # words, <eos>, pads
+    n_words = torch.tensor([6, 3])
+    moved = False
+    for _ in range(50):
+        out = local_shuffle(ids, n_words, 3)
+        for row, n in zip(range(2), n_words.tolist()):
+            words = out[row, :n].tolist()
+            assert sorted(words) == ids[row, :n].tolist() and out[row, n:].tolist() == ids[row, n:].tolist()
+            assert all(abs(words.index(w) - ids[row, :n].tolist().index(w)) <= 3 for w in words)
+        moved |= not torch.equal(out, ids)
+    assert moved
+
+
+def test_gumbel_feedback_is_noisy_and_softmax_feedback_is_not():
+    torch.manual_seed(0)
+    model = CrossAligned(Vocab.build([["a", "b", "c"]], 10), {"cross_aligned": {**DEFAULTS, "dim_y": 4, "dim_z": 4,
+                                                                                "dim_emb": 4}}, torch.device("cpu"), 2)
+    model.ae.eval()
+    h = torch.randn(3, 8)
+    assert torch.equal(model.ae.soft_decode(h, 4, 0.1, gumbel=False), model.ae.soft_decode(h, 4, 0.1, gumbel=False))
+    assert not torch.equal(model.ae.soft_decode(h, 4, 0.1), model.ae.soft_decode(h, 4, 0.1))
