@@ -16,14 +16,14 @@ rec - rho * sum_k loss_d_k ("minimax", the paper) or rec + rho * sum_k BCE(D_k(f
 and discriminator updates are not clipped). Adam, betas (beta1, 0.999): one for the autoencoder, whose
 moments both of its updates share (Shen's one optimizer object keeps one pair of slots per variable),
 one for the discriminators. Dropout (keep prob) on GRU inputs, on outputs before the projection and
-on the discriminators' pooled features. Transfer: encode with y_src, decode greedily with y_tgt.
+on the discriminators' pooled features. Transfer: encode with y_src, decode with y_tgt by Shen's beam
+search (width `beam` 8, `beam_maxlen` 20 words; `beam: 1` decodes greedily up to eval.transfer_maxlen).
 
 Departures from the TensorFlow code, one line each:
 - K styles: D_k's fakes are the batches of all other styles transferred to k (Shen: the other half).
 - Shen's one Adam also counts the discriminators' updates in its bias correction (TensorFlow's beta powers
   are per optimizer); here each Adam counts its own steps, which differs only in the first hundred or so.
 - The encoder noise is drawn afresh every step; Shen draws it once, when the batches are made.
-- Transfers are greedy up to eval.transfer_maxlen tokens; Shen tests with beam search (width 8, 20 tokens).
 - The vocabulary is the run's (capped at data.vocab_size, 30,000 at paper), not Shen's words seen at least 5 times.
 - The encoder skips padding (packed); Shen left-pads the reversed input and runs the GRU over pads.
 - One forward pass per step serves the discriminator and autoencoder updates (Shen reruns it for each).
@@ -50,7 +50,8 @@ from arae.models.method import TextMethod, adam
 
 DEFAULTS = {"dim_y": 200, "dim_z": 500, "dim_emb": 100, "lr": 5e-4, "beta1": 0.5, "dropout_keep": 0.5,
             "rho": 1.0, "gamma": 0.1, "filter_sizes": [1, 2, 3, 4, 5], "n_filters": 128,
-            "adv_loss": "minimax", "d_threshold": 1.2, "feedback": "gumbel", "shuffle_k": 3}
+            "adv_loss": "minimax", "d_threshold": 1.2, "feedback": "gumbel", "shuffle_k": 3,
+            "beam": 8, "beam_maxlen": 20}  # Shen tests with --beam 8 and max_seq_length 20
 GRAD_CLIP = 30.0  # Shen's grad_clip on the adversarial update (hard-coded there too)
 
 
@@ -131,6 +132,29 @@ class CrossAlignedAE(nn.Module):
             if bool(done.all()):
                 break
         return torch.stack(out, 1)
+
+    def beam(self, h: torch.Tensor, steps: int, width: int) -> torch.Tensor:
+        """Shen's beam search (beam_search.py): `width` hypotheses per sentence, each extended by its `width`
+        most likely words, the `width` of lowest summed NLL kept (ties in Shen's order: by hypothesis, then
+        word); every hypothesis runs all `steps` words, <eos> included (it is cut there afterwards). Returns
+        the best hypothesis's ids (N, steps)."""
+        n = h.size(0)
+        ids = torch.full((n, 1), BOS_ID, device=h.device)
+        nll = torch.zeros(n, 1, device=h.device)
+        words = torch.zeros(n, 1, 0, dtype=torch.long, device=h.device)
+        states = h[:, None]                                                   # (N, hypotheses, H)
+        for _ in range(steps):
+            k = states.size(1)
+            new = self.step(self.embed(ids.reshape(-1)), states.reshape(n * k, -1))
+            top, word = F.log_softmax(self.proj(new), dim=1).topk(width, dim=1)  # (N*k, width)
+            cand = (nll[:, :, None] - top.view(n, k, width)).view(n, k * width)
+            keep = cand.sort(dim=1, stable=True).indices[:, :width]           # (N, width): hypothesis * width + word
+            parent = keep // width
+            nll = cand.gather(1, keep)
+            ids = word.view(n, k * width).gather(1, keep)
+            states = new.view(n, k, -1).gather(1, parent[:, :, None].expand(-1, -1, new.size(1)))
+            words = torch.cat([words.gather(1, parent[:, :, None].expand(-1, -1, words.size(2))), ids[:, :, None]], 2)
+        return words[:, 0]
 
 
 def local_shuffle(ids: torch.Tensor, n_words: torch.Tensor, k: int) -> torch.Tensor:
@@ -245,5 +269,7 @@ class CrossAligned(TextMethod):
             with torch.inference_mode():
                 z = self.ae.encode(batch.tgt, batch.lengths, torch.full((len(batch),), source, device=self.device))
                 h0 = self.ae.initial(torch.full((len(batch),), target, device=self.device), z)
+                if self.c["beam"] > 1:
+                    return self.ae.beam(h0, self.c["beam_maxlen"], self.c["beam"])
                 return self.ae.greedy(h0, self.cfg["eval"]["transfer_maxlen"])
         return self._in_batches(sentences, self.cfg["eval"]["sample_batch"], decode)

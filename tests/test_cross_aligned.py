@@ -132,3 +132,21 @@ def test_gumbel_feedback_is_noisy_and_softmax_feedback_is_not():
     h = torch.randn(3, 8)
     assert torch.equal(model.ae.soft_decode(h, 4, 0.1, gumbel=False), model.ae.soft_decode(h, 4, 0.1, gumbel=False))
     assert not torch.equal(model.ae.soft_decode(h, 4, 0.1), model.ae.soft_decode(h, 4, 0.1))
+
+
+def test_beam_search_of_width_one_is_greedy_and_a_wider_beam_finds_no_worse_sentences(trained3):
+    model = trained3[0]
+    model.ae.eval()
+    torch.manual_seed(1)
+    h = torch.randn(5, model.ae.dim_y + model.ae.dim_z)
+    with torch.inference_mode():
+        greedy, one = model.ae.greedy(h, 6), model.ae.beam(h, 6, 1)
+        assert torch.equal(one[:, :greedy.size(1)], greedy)
+        def nll(ids):  # summed NLL of full-length hypotheses, as the beam ranks them
+            total, state, inp = torch.zeros(5), h, torch.full((5,), 1)
+            for t in range(ids.size(1)):
+                state = model.ae.step(model.ae.embed(inp), state)
+                total -= torch.log_softmax(model.ae.proj(state), 1).gather(1, ids[:, t:t + 1]).squeeze(1)
+                inp = ids[:, t]
+            return total
+        assert torch.all(nll(model.ae.beam(h, 6, 4)) <= nll(one) + 1e-4)
