@@ -40,7 +40,7 @@ def test_full_path_writes_records_summary_and_report(tmp_path, tiny_text_dir):
     assert result["data"]["name"] == "text_dir" and run["preset"] == "smoke" and run["config"]["train"]["steps"] == 6
     assert read_json(run_dir / "env.json")["torch"] == torch.__version__
     csv = (out / "summary.csv").read_text().splitlines()
-    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 6 * 5
+    assert csv[0].startswith("benchmark,version,row,seed,metric,value,preset") and len(csv) == 1 + 6 * 6
     assert (out / "report" / "index.html").exists() and "Reverse PPL" in (out / "report" / "summary.md").read_text()
 
     # work done once: one forward LM for all five rows; arae_gauss reuses the arae row's training
