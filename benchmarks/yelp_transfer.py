@@ -25,7 +25,7 @@ PAPER_CONFIG = {
               "lambda_class": 1.0, "critic_iters": 5, "anneal_every": 100, "log_every": 200,
               "checkpoint_every": 2000, "amp": "none", "batching": "reshuffled", "diag_samples": 200,
               "fixed_shapes": "auto"},
-    "eval": {"ngram_order": 5, "sample_batch": 100, "transfer_maxlen": 50,
+    "eval": {"ngram_order": 5, "sample_batch": 100, "transfer_maxlen": 50, "reverse_lm_sources": 10000,
              "rnnlm": asdict(RnnLmSettings())},  # the official RNNLM tool's settings, for the rnnlm PPL flavours
     "cross_aligned": CROSS_ALIGNED,
 }
@@ -33,7 +33,8 @@ PAPER_CONFIG = {
 SMALL_CONFIG = deep_merge(PAPER_CONFIG, {
     "data": {"vocab_size": 5000},
     "train": {"steps": 600, "epochs": 0, "log_every": 100, "checkpoint_every": 200},
-    "eval": {"sample_batch": 500, "transfer_maxlen": 25, "rnnlm": {"emsize": 128, "nhidden": 128, "epochs": 4}},
+    "eval": {"sample_batch": 500, "transfer_maxlen": 25, "reverse_lm_sources": 2000,
+             "rnnlm": {"emsize": 128, "nhidden": 128, "epochs": 4}},
     "cross_aligned": {"dim_y": 64, "dim_z": 128, "n_filters": 64},
 })
 SMALL_CROSS_ALIGNED_STEPS = 250  # its step costs about 4 ARAE steps on a CPU thread
@@ -42,7 +43,8 @@ SMOKE_CONFIG = deep_merge(PAPER_CONFIG, {
     "data": {"vocab_size": 3000, "max_train_per_style": 2000},
     "model": {"emsize": 32, "nhidden": 32, "z_size": 8, "arch_g": "32-32", "arch_d": "32-32", "arch_classify": "32-32"},
     "train": {"steps": 300, "epochs": 0, "batch_size": 32, "critic_iters": 2, "log_every": 100, "checkpoint_every": 100},
-    "eval": {"sample_batch": 500, "transfer_maxlen": 25, "rnnlm": {"emsize": 32, "nhidden": 32, "epochs": 2}},
+    "eval": {"sample_batch": 500, "transfer_maxlen": 25, "reverse_lm_sources": 500,
+             "rnnlm": {"emsize": 32, "nhidden": 32, "epochs": 2}},
     "cross_aligned": {"dim_y": 16, "dim_z": 32, "dim_emb": 16, "n_filters": 8},
 })
 
@@ -104,15 +106,16 @@ SPEC = BenchmarkSpec(
                    "trained on the real training sentences, epoch chosen on half of the validation split, scores "
                    "the transfers"),
         MetricSpec("reverse_ppl.rnnlm", "Reverse PPL (RNN LM)", "lower",
-                   "the paper's protocol: an LSTM LM trained on the transfers scores real text: half of the "
-                   "validation split chooses its epoch, the other half is scored. Only the 1,000 test transfers "
-                   "train it"),
+                   "the paper's protocol: an LSTM LM trained on transfers scores real text: half of the validation "
+                   "split chooses its epoch, the other half is scored. It learns from transfers made for it alone: "
+                   "eval.reverse_lm_sources training sentences per style (10,000 at paper, 2,000 at small, 500 at "
+                   "smoke), each into the other style, since the 1,000 test transfers are too few for an LM"),
         MetricSpec("forward_ppl.kenlm", "PPL", "lower",
                    "paper: an RNN LM trained on real Yelp scores the transfers; ours: 5-gram KenLM on the training split"),
         MetricSpec("reverse_ppl.kenlm", "Reverse PPL", "lower",
                    "paper: an RNN LM trained on the transfers scores real data; ours: 5-gram KenLM on the transfers "
-                   "(vocabulary appended once) scored on the validation split. Only 1,000 transfers: the appended "
-                   "vocabulary weighs heavily (see 'rests on')"),
+                   "(vocabulary appended once) scored on the validation split; it learns from the same transfers as "
+                   "the reverse RNN LM (see 'rests on' for how heavily the appended vocabulary weighs)"),
         MetricSpec("distinct_transfers", "Distinct", "higher", "not in the paper: distinct transfers / transfers"),
         MetricSpec("copied_source", "Copied", "lower", "not in the paper: transfers identical to their source"),
     ),

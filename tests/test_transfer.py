@@ -169,6 +169,9 @@ def test_three_styles_train_transfer_and_score_end_to_end(tmp_path):
         assert metrics["transfer_acc.fasttext"]["value"] is not None and metrics["transfer_acc.tfidf"]["value"] is not None
         assert metrics["self_bleu.sacrebleu"]["value"] is not None
         assert metrics["ref_bleu.sacrebleu"]["value"] is None  # a user folder has no human references
+        # the reverse LMs learn from transfers of training sentences made for them, not the test transfers
+        n_lm = result["counts"]["reverse_lm_transfers"]
+        assert n_lm > result["counts"]["transfers"] / 2 and metrics["reverse_ppl.kenlm5"]["details"]["n_samples"] == n_lm
     spec = json.loads((out / "yelp_transfer" / "benchmark.json").read_text())
     assert spec["paper"] == {} and spec["title"].startswith("Style transfer on")
     assert len(list((out / "yelp_transfer" / "arae_lambda1").glob("seed0-*/samples/*-to-*.txt"))) == 6

@@ -21,7 +21,7 @@ def _forward_ppl_kenlm(ctx: EvalContext) -> MetricValue:
 @needs_lmplz
 def _reverse_ppl_kenlm(ctx: EvalContext) -> MetricValue:
     order = kenlm_order(ctx.params)
-    return ngram_lm.reverse_ppl(ctx.generated, ctx.eval_text, order, ctx.workdir / f"reverse_ppl.kenlm{order}",
+    return ngram_lm.reverse_ppl(ctx.reverse_lm_text, ctx.eval_text, order, ctx.workdir / f"reverse_ppl.kenlm{order}",
                                 ctx.vocab_words)
 
 

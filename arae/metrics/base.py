@@ -78,6 +78,12 @@ class EvalContext:
         return self.output("samples")
 
     @property
+    def reverse_lm_text(self) -> list[str]:
+        """What a reverse LM learns from: the task's sample made for it (`reverse_lm_text`, e.g. transfers of
+        training sentences, more than the test transfers), else the generated text."""
+        return self.outputs.get("reverse_lm_text") or self.generated
+
+    @property
     def generated_by_direction(self) -> dict[str, list[str]] | None:
         """The transfer outputs of each direction ("negative->positive"), or None for samples."""
         if "transfers" not in self.outputs:

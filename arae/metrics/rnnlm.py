@@ -209,12 +209,12 @@ def reverse_ppl(ctx: EvalContext, fixed_vocab: bool = False) -> MetricValue:
     and a collapsed generator cannot look good by knowing only a handful of words."""
     settings = RnnLmSettings.from_params(ctx.params)
     valid, scored, how = held_out(ctx)
-    details = {"n_samples": len(ctx.generated), "held_out": how,
+    details = {"n_samples": len(ctx.reverse_lm_text), "held_out": how,
                "vocabulary": "the benchmark's" if fixed_vocab else "the samples' top words (the official tool)"}
     if fixed_vocab and not ctx.vocab_words:
         return MetricValue.missing("this run has no vocabulary of its own to fix the LM's to", **details)
     try:
-        lm = train_lm(ctx.generated, valid, settings, ctx.device, ctx.vocab_words if fixed_vocab else None)
+        lm = train_lm(ctx.reverse_lm_text, valid, settings, ctx.device, ctx.vocab_words if fixed_vocab else None)
     except MetricNotComputable as err:
         return MetricValue.missing(str(err), **details)
     return _score(lm, scored, {**details, **_details(lm, settings, how)})

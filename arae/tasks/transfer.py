@@ -35,16 +35,40 @@ class Transfer(Task):
 
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
         directions, seconds = _transfers(plan, method, corpus, vocab)
+        reverse_lm_text, lm_seconds = _reverse_lm_transfers(plan, method, corpus)
         previews = [{"kind": "side_by_side", "section": "Transfers", "title": d.name(corpus.styles),
                      "items": [{"key": i, "source": d.sources[i], "output": d.outputs[i]}
                                for i in preview_indices(len(d.sources))]} for d in directions]
-        return Produced({"transfers": directions}, previews, {"transfers": sum(len(d.outputs) for d in directions)},
+        outputs = {"transfers": directions} | ({"reverse_lm_text": reverse_lm_text} if reverse_lm_text else {})
+        return Produced(outputs, previews, {"transfers": sum(len(d.outputs) for d in directions),
+                                            "reverse_lm_transfers": len(reverse_lm_text)},
                         data={"reverse_ppl_scored_on": "valid" if corpus.valid else "test"},
-                        seconds={"transfer_seconds": seconds})
+                        seconds={"transfer_seconds": round(seconds + lm_seconds, 3)})
 
     def eval_text(self, corpus):
         """Reverse PPL scores real text that is neither trained on nor transferred (the validation split)."""
         return corpus.valid or corpus.test
+
+
+def _reverse_lm_transfers(plan: RunPlan, method, corpus) -> tuple[list[str], float]:
+    """What the reverse PPLs train their LMs on: transfers of eval.reverse_lm_sources training sentences per
+    style (evenly spaced), each into the next style, made for those metrics alone (the test transfers are
+    too few for an LM); none when the setting is 0 (the reverse LMs then learn from the test transfers).
+    Made once; a resumed run reads them back."""
+    n = plan.config["eval"].get("reverse_lm_sources", 0)
+    path = plan.dir / "samples" / "reverse_lm_transfers.txt"
+    if not n:
+        return [], 0.0
+    if path.exists():
+        return path.read_text(encoding="utf-8").split("\n")[:-1], 0.0
+    began, lines = time.perf_counter(), []
+    for s, sentences in enumerate(corpus.by_style["train"]):
+        picked = [sentences[i * len(sentences) // n] for i in range(min(n, len(sentences)))]
+        lines += [" ".join(w) for w in method.transfer(picked, s, (s + 1) % len(corpus.styles))]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    seconds = round(time.perf_counter() - began, 3)
+    log(plan, f"{len(lines)} transfers of training sentences for the reverse LMs in {seconds:.1f}s")
+    return lines, seconds
 
 
 def _transfers(plan: RunPlan, method, corpus, vocab) -> tuple[list[Direction], float]:
