@@ -179,8 +179,8 @@ def _measured(name: str, args) -> dict:
     if name == "shapes":
         return json.loads((args.out / "shapes.json").read_text())
     if name == "matrix":
-        return {f"k{k}": {"it_per_s_each": _it_per_s(args.out / f"matrix_k{k}"),
-                          "it_per_s_total": sum(_it_per_s(args.out / f"matrix_k{k}"))} for k in (1, 4)}
+        rates = {k: _it_per_s(args.out / f"matrix_k{k}") for k in (1, 4)}
+        return {f"k{k}": {"it_per_s_each": each, "it_per_s_total": sum(each)} for k, each in rates.items()}
     return {f"fixed_shapes_{flag}": _it_per_s(args.out / f"fixed_{flag}") for flag in ("true", "false")}
 
 

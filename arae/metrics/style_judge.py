@@ -28,6 +28,7 @@ from sklearn.pipeline import make_pipeline
 
 from arae.array_store import load_arrays, save_arrays
 from arae.artefacts import build_once
+from arae.data.sources import sha256_file
 from arae.errors import DataError
 
 SETTINGS = {"ngram_range": [1, 3], "min_df": 2, "sublinear_tf": True, "C": 4.0, "max_iter": 2000}
@@ -119,13 +120,13 @@ class FastTextKind:
         model = fasttext.train_supervised(str(text), verbose=0, **FastTextKind.settings)
         model.save_model(str(folder / "judge.bin"))
         text.unlink()
-        return {"file": "judge.bin", "sha256": _sha256(folder / "judge.bin")}
+        return {"file": "judge.bin", "sha256": sha256_file(folder / "judge.bin")}
 
     @staticmethod
     def load(folder: Path, record: dict):
         from fasttext.FastText import _FastText
         path = folder / record["file"]
-        if not path.exists() or _sha256(path) != record["sha256"]:
+        if not path.exists() or sha256_file(path) != record["sha256"]:
             raise DataError(path, f"sha256 differs from the one recorded when it was built (or the file is gone); "
                                   f"delete {folder} to build it again")
         return FastTextPredictor(_FastText(model_path=str(path)))
@@ -139,10 +140,6 @@ class FastTextPredictor:
         """The label index of each sentence (-1 for one fastText gives no label, e.g. empty)."""
         labels, _ = self.model.f.multilinePredict([s.replace("\n", " ") + "\n" for s in sentences], 1, 0.0, "replace")
         return np.array([int(found[0].removeprefix("__label__")) if found else -1 for found in labels])
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 JUDGES = {"fasttext": FastTextKind, "tfidf": TfidfKind}  # flavour -> kind; transfer_acc.<flavour>, judge_acc.<flavour>

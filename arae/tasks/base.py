@@ -122,11 +122,15 @@ class Task:
         """The real text the metrics compare the outputs with."""
         return corpus.test
 
+    def texts(self, corpus: Corpus, vocab: Vocab | None) -> dict[str, list[str]]:
+        """The real text (and vocabulary) the metrics may read; a task of other data has none."""
+        join = lambda sentences: [" ".join(s) for s in sentences]  # noqa: E731
+        return {"train_text": join(corpus.train), "eval_text": join(self.eval_text(corpus)),
+                "valid_text": join(corpus.valid), "vocab_words": vocab.words}
+
     def eval_context(self, plan: RunPlan, corpus: Corpus, vocab: Vocab | None, outputs: dict,
                      device: torch.device) -> EvalContext:
-        return EvalContext(outputs=outputs, train_text=[" ".join(s) for s in corpus.train],
-                           eval_text=[" ".join(s) for s in self.eval_text(corpus)], vocab_words=vocab.words,
-                           valid_text=[" ".join(s) for s in corpus.valid], workdir=plan.dir / "metrics_work",
+        return EvalContext(outputs=outputs, **self.texts(corpus, vocab), workdir=plan.dir / "metrics_work",
                            params=plan.metric_params, artefacts=artefact_folder(plan), corpus=corpus, device=device)
 
 

@@ -19,8 +19,7 @@ from arae.models import MODELS
 from arae.models.method import OutputNotAvailable
 from arae.seeding import derive_seed
 from arae.models.capabilities import GENERATES_IMAGES
-from arae.metrics import EvalContext
-from arae.tasks.base import Produced, RunPlan, Task, artefact_folder, short_of
+from arae.tasks.base import Produced, RunPlan, Task, short_of
 
 GRID = 8  # samples and interpolations: GRID x GRID images
 
@@ -95,6 +94,5 @@ class Images(Task):
         return Produced(outputs, previews, {"samples": len(samples)}, short_of(len(samples), e["n_samples"], "samples"),
                         seconds=seconds)
 
-    def eval_context(self, plan, corpus, vocab, outputs, device) -> EvalContext:
-        return EvalContext(outputs=outputs, train_text=[], eval_text=[], vocab_words=[], workdir=plan.dir / "metrics_work",
-                           params=plan.metric_params, artefacts=artefact_folder(plan), corpus=corpus, device=device)
+    def texts(self, corpus, vocab) -> dict[str, list[str]]:
+        return {"train_text": [], "eval_text": [], "vocab_words": []}
