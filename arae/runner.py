@@ -24,7 +24,7 @@ from arae import CODE_VERSION
 from arae.benchmark import BenchmarkSpec, Row
 from arae.config import apply_overrides, config_hash, deep_merge, training_config
 from arae.data import Corpus, build_corpus
-from arae.data.batching import BATCHINGS
+from arae.data.batching import BATCHINGS, STYLE_BATCHINGS
 from arae.envinfo import environment
 from arae.errors import ConfigError, DataError, SuiteError
 from arae.fingerprint import code_fingerprint
@@ -92,9 +92,11 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                 raise ConfigError(f"train.amp={cfg['train']['amp']!r}: expected one of {', '.join(AMP_MODES)}")
             if cfg["train"].get("fixed_shapes", "auto") not in ("auto", True, False):
                 raise ConfigError(f"train.fixed_shapes={cfg['train']['fixed_shapes']!r}: expected auto, true or false")
-            if cfg["train"].get("batching", "official") not in BATCHINGS:
-                raise ConfigError(f"train.batching={cfg['train']['batching']!r}: expected one of {', '.join(BATCHINGS)}")
             model = MODELS.get(row.model)
+            batchings = STYLE_BATCHINGS if getattr(model, "styled", False) else BATCHINGS
+            if cfg["train"].get("batching", "official") not in batchings:
+                raise ConfigError(f"train.batching={cfg['train']['batching']!r} (row {row.name!r}): expected one of "
+                                  f"{', '.join(batchings)}")
             if lacking := spec.task.needs_for(cfg) - model.offers:
                 raise ConfigError(f"{spec.name}: row {row.name!r} uses model {row.model!r}, which does not offer what "
                                   f"the {spec.task.name} task needs: {'; '.join(sorted(lacking))} (it offers: "
@@ -164,7 +166,7 @@ def _load_corpus(name: str, path: str | None, data_dir: str, options: tuple, use
     return corpus, digest.hexdigest()
 
 
-CORPUS_OPTIONS_NOT_FOR_READING = ("corpus", "path", "vocab_size", "user_folder")
+CORPUS_OPTIONS_NOT_FOR_READING = ("corpus", "path", "vocab_size", "vocab_min_count", "user_folder")
 
 
 def load_corpus(cfg: dict, data_dir: Path) -> tuple[Corpus, str]:

@@ -1,6 +1,6 @@
 """Cross-aligned autoencoder (Shen et al. 2017, "Style Transfer from Non-Parallel Text by
 Cross-Alignment"), after the authors' TensorFlow code (shentianxiao/language-style-transfer,
-code/style_transfer.py and code/nn.py), for K >= 2 styles.
+code/style_transfer.py, nn.py and utils.py), for K >= 2 styles.
 
 A GRU encoder started from [y_src ; 0] reads the sentence reversed, its words slightly shuffled while
 training (Shen's noise: each word moves at most `shuffle_k` = 3 places); its last state's dim_z part is
@@ -8,31 +8,27 @@ the content z. A GRU decoder started from [y ; z] is trained to reconstruct with
 (loss: token cross-entropy summed per sentence, averaged over sentences). Professor forcing: for
 each style k, a CNN discriminator tells the teacher-forced hidden states of style-k sentences
 decoded with y_k (h0 included) from those of every other style's sentences decoded free-running
-with y_k, feeding the Gumbel-softmax of the logits at temperature gamma @ embeddings back in (Shen's
-final code; `feedback: softmax` is the paper's softmax(logits / gamma) without noise). The autoencoder minimises
-rec - rho * sum_k loss_d_k ("minimax", the paper) or rec + rho * sum_k BCE(D_k(fake), 1)
-("nonsaturating", the final code), and only while every discriminator loss is below d_threshold
-(else rec alone), clipping that update's gradient norm at 30 as the code does (reconstruction-only
-and discriminator updates are not clipped). Adam, betas (beta1, 0.999): one for the autoencoder, whose
-moments both of its updates share (Shen's one optimizer object keeps one pair of slots per variable),
-one for the discriminators. Dropout (keep prob) on GRU inputs, on outputs before the projection and
-on the discriminators' pooled features. Transfer: encode with y_src, decode with y_tgt by Shen's beam
-search (width `beam` 8, `beam_maxlen` 20 words; `beam: 1` decodes greedily up to eval.transfer_maxlen).
+with y_k, feeding the Gumbel-softmax of the logits at temperature gamma @ embeddings back in
+(`feedback: softmax` is the paper's softmax(logits / gamma) without noise). The autoencoder minimises
+rec + rho * sum_k BCE(D_k(fake), 1) ("nonsaturating") or rec - rho * sum_k loss_d_k ("minimax", the
+paper's), and only while every discriminator loss is below d_threshold (else rec alone). Transfer: encode
+with y_src, decode with y_tgt by Shen's beam search (width `beam` 8, `beam_maxlen` 20 words; `beam: 1`
+decodes greedily up to eval.transfer_maxlen). Dropout (keep prob) on GRU inputs, on outputs before the
+projection and on the discriminators' pooled features.
+
+`settings` picks one consistent set of Shen's hyperparameters (SETTINGS): `final`, the released code
+(the default), or `shen2017`, the code of the paper's time. The benchmark also trains this row on Shen's
+vocabulary (words seen at least 5 times, data.vocab_min_count) and batches (train.batching=shen: length-
+sorted, the smaller style repeated up to the larger).
 
 Departures from the TensorFlow code, one line each:
 - K styles: D_k's fakes are the batches of all other styles transferred to k (Shen: the other half).
 - Shen's one Adam also counts the discriminators' updates in its bias correction (TensorFlow's beta powers
   are per optimizer); here each Adam counts its own steps, which differs only in the first hundred or so.
-- The encoder noise is drawn afresh every step; Shen draws it once, when the batches are made.
-- The vocabulary is the run's (capped at data.vocab_size, 30,000 at paper), not Shen's words seen at least 5 times.
 - The encoder skips padding (packed); Shen left-pads the reversed input and runs the GRU over pads.
 - One forward pass per step serves the discriminator and autoencoder updates (Shen reruns it for each).
 - PyTorch's default initialisation, except word embeddings (uniform +-0.5, rows scaled to norm 1, as Shen).
 - Style embeddings are bias-free maps of the one-hot style (Shen: W * label + b, the same for 2 styles).
-- "minimax" keeps the final code's beta1 = 0.5 and clip; the paper-era minimax code had beta1 0.9, no clip.
-- An epoch ends when the smallest style runs out (the suite's StyleBatcher, as ARAE's Yelp code does);
-  Shen repeats the smaller style up to the larger one, so at equal epochs this makes fewer updates.
-- Batches are random (`train.batching`), not sorted by length as Shen's are.
 """
 from __future__ import annotations
 
@@ -44,15 +40,34 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from arae.data.batching import Batch, StyleBatcher
 from arae.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from arae.errors import ConfigError
+from arae.seeding import derive_seed
 from arae.models import MODELS
 from arae.models.capabilities import TRANSFERS
 from arae.models.method import TextMethod, adam
 
-DEFAULTS = {"dim_y": 200, "dim_z": 500, "dim_emb": 100, "lr": 5e-4, "beta1": 0.5, "dropout_keep": 0.5,
-            "rho": 1.0, "gamma": 0.1, "filter_sizes": [1, 2, 3, 4, 5], "n_filters": 128,
-            "adv_loss": "minimax", "d_threshold": 1.2, "feedback": "gumbel", "shuffle_k": 3,
-            "beam": 8, "beam_maxlen": 20}  # Shen tests with --beam 8 and max_seq_length 20
-GRAD_CLIP = 30.0  # Shen's grad_clip on the adversarial update (hard-coded there too)
+# Shen's code at two dates, chosen by `settings`; a key of these set in the config (not None) overrides its value.
+SETTINGS = {
+    # the released code (February 2018): non-saturating loss, clipped AE update, one Adam, noisy encoder input
+    "final": {"lr": 5e-4, "beta1": 0.5, "gamma_init": 0.1, "gamma_decay": 1.0, "gamma_min": 0.1,
+              "filter_sizes": [1, 2, 3, 4, 5], "adv_loss": "nonsaturating", "grad_clip": 30.0, "shared_adam": True,
+              "shuffle_k": 3},
+    # the code of the paper's time (November 2017): the paper's minimax loss, gamma annealed per epoch from 1
+    # to 0.001, Adam beta1 0.9, separate Adams for the AE's two updates, no clipping, no input noise
+    "shen2017": {"lr": 1e-4, "beta1": 0.9, "gamma_init": 1.0, "gamma_decay": 0.5, "gamma_min": 0.001,
+                 "filter_sizes": [3, 4, 5], "adv_loss": "minimax", "grad_clip": None, "shared_adam": False,
+                 "shuffle_k": 0},
+}
+DEFAULTS = {"settings": "final", "dim_y": 200, "dim_z": 500, "dim_emb": 100, "dropout_keep": 0.5, "rho": 1.0,
+            "n_filters": 128, "d_threshold": 1.2, "feedback": "gumbel",
+            "beam": 8, "beam_maxlen": 20,  # Shen tests with --beam 8 and max_seq_length 20
+            **{key: None for key in SETTINGS["final"]}}
+
+
+def resolve(c: dict) -> dict:
+    """The cross_aligned config with its `settings` filled in where a key is None."""
+    if c["settings"] not in SETTINGS:
+        raise ConfigError(f"cross_aligned.settings={c['settings']!r}: expected one of {', '.join(SETTINGS)}")
+    return {**c, **{k: v for k, v in SETTINGS[c["settings"]].items() if c.get(k) is None}}
 
 
 class CrossAlignedAE(nn.Module):
@@ -80,11 +95,12 @@ class CrossAlignedAE(nn.Module):
     def style(self, linear: nn.Linear, labels: torch.Tensor) -> torch.Tensor:
         return linear(F.one_hot(labels, self.n_styles).to(linear.weight.dtype))
 
-    def encode(self, tgt: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor, shuffle_k: int = 0) -> torch.Tensor:
+    def encode(self, tgt: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor, shuffle_k: int = 0,
+               noise: torch.Generator | None = None) -> torch.Tensor:
         """z: the dim_z part of the encoder's last state over the reversed words (tgt without <eos>), their order
-        first slightly shuffled where `shuffle_k` > 0."""
+        first slightly shuffled by `noise` where `shuffle_k` > 0."""
         if shuffle_k:
-            tgt = local_shuffle(tgt, lengths.to(tgt.device) - 1, shuffle_k)
+            tgt = local_shuffle(tgt, lengths.to(tgt.device) - 1, shuffle_k, noise)
         pos = (lengths - 2).to(tgt.device)[:, None] - torch.arange(tgt.size(1), device=tgt.device)
         ids = tgt.gather(1, pos.clamp(min=0)).masked_fill(pos < 0, PAD_ID)  # wn .. w1, padded
         packed = pack_padded_sequence(self.drop(self.embed(ids)), (lengths - 1).clamp(min=1),
@@ -157,11 +173,12 @@ class CrossAlignedAE(nn.Module):
         return words[:, 0]
 
 
-def local_shuffle(ids: torch.Tensor, n_words: torch.Tensor, k: int) -> torch.Tensor:
+def local_shuffle(ids: torch.Tensor, n_words: torch.Tensor, k: int, noise: torch.Generator | None = None) -> torch.Tensor:
     """Each row's first n_words ids reordered so that no word moves more than k places (Shen's noise, after
-    Lample et al. 2018: sort by position + (k + 1) * U(0, 1)); what follows them stays in place."""
+    Lample et al. 2018: sort by position + (k + 1) * U(0, 1), U drawn on the CPU from `noise`); what follows
+    them stays in place."""
     position = torch.arange(ids.size(1), device=ids.device).expand_as(ids).to(torch.float)
-    keys = position + (k + 1) * torch.rand(ids.shape, device=ids.device)
+    keys = position + (k + 1) * torch.rand(ids.shape, generator=noise).to(ids.device)
     keys = torch.where(position < n_words[:, None], keys, position + 1e6)
     return ids.gather(1, keys.argsort(1))
 
@@ -190,7 +207,7 @@ class CrossAligned(TextMethod):
 
     def __init__(self, vocab, cfg, device, n_styles: int):
         super().__init__(vocab, cfg, device, n_styles)
-        self.c = c = cfg["cross_aligned"]
+        self.c = c = resolve(cfg["cross_aligned"])
         if n_styles < 2 or c["adv_loss"] not in ("minimax", "nonsaturating") or c["feedback"] not in ("gumbel", "softmax"):
             raise ConfigError(f"cross_aligned needs >= 2 styles (got {n_styles}), adv_loss minimax or "
                               f"nonsaturating (got {c['adv_loss']!r}) and feedback gumbel or softmax "
@@ -203,6 +220,8 @@ class CrossAligned(TextMethod):
         betas = (c["beta1"], 0.999)
         self.optims = {"ae": adam(self.ae.parameters(), c["lr"], betas),
                        "discs": adam(self.discs.parameters(), c["lr"], betas)}
+        if not c["shared_adam"]:  # shen2017: the reconstruction-only update has an Adam of its own
+            self.optims["ae_rec"] = adam(self.ae.parameters(), c["lr"], betas)
 
     @property
     def sentences_per_step(self) -> int:
@@ -224,17 +243,24 @@ class CrossAligned(TextMethod):
     def _disc_losses(self, reals: list[torch.Tensor], fakes: list[torch.Tensor]) -> torch.Tensor:
         return torch.stack([bce(d(r), 1.0) + bce(d(f), 0.0) for d, r, f in zip(self.discs, reals, fakes)])
 
+    def gamma(self, step: int, batcher: StyleBatcher) -> float:
+        """The feedback temperature, annealed after every epoch: max(gamma_min, gamma_init * gamma_decay^epoch)."""
+        c = self.c
+        return max(c["gamma_min"], c["gamma_init"] * c["gamma_decay"] ** (step // batcher.batches_per_epoch))
+
     def _hidden_states(self, step: int, batcher: StyleBatcher) -> tuple[torch.Tensor, list, list]:
         """The reconstruction loss, and per style k the real (teacher-forced with y_k) and fake (every
         other style's sentences, soft-decoded with y_k) hidden-state sequences, h0 included."""
         ae = self.ae
         batch, labels, counts = self._batch(step, batcher)
-        z = ae.encode(batch.tgt, batch.lengths, labels, self.c["shuffle_k"])
+        # Shen draws the noise once, when the batches are made: the noise of batch i is the same every epoch
+        noise = torch.Generator().manual_seed(derive_seed(batcher.seed, "noise", step % batcher.batches_per_epoch))
+        z = ae.encode(batch.tgt, batch.lengths, labels, self.c["shuffle_k"], noise)
         loss_rec, reals = ae.reconstruct(batch.src, batch.tgt, ae.initial(labels, z))
         z_parts, others = z.split(counts), [len(labels) - n for n in counts]
         z_tsf = torch.cat([torch.cat(z_parts[:k] + z_parts[k + 1:]) for k in range(self.n_styles)])
         labels_tsf = torch.cat([torch.full((n,), k, device=self.device) for k, n in enumerate(others)])
-        fakes = ae.soft_decode(ae.initial(labels_tsf, z_tsf), batch.src.size(1), self.c["gamma"],
+        fakes = ae.soft_decode(ae.initial(labels_tsf, z_tsf), batch.src.size(1), self.gamma(step, batcher),
                                gumbel=self.c["feedback"] == "gumbel")
         return loss_rec, reals.split(counts), fakes.split(others)
 
@@ -254,13 +280,15 @@ class CrossAligned(TextMethod):
         else:
             loss_adv = torch.stack([bce(d(f), 1.0) for d, f in zip(self.discs, fakes)]).sum()
         adv_on = bool((loss_d.detach() < c["d_threshold"]).all())  # Shen: reconstruction alone while any D is poor
-        self.optims["ae"].zero_grad(set_to_none=True)
-        if adv_on:  # Shen's optimize_tot: rec + rho * adv, gradient norm clipped
+        optim = self.optims["ae" if adv_on or c["shared_adam"] else "ae_rec"]
+        optim.zero_grad(set_to_none=True)
+        if adv_on:  # Shen's optimize_tot: rec + rho * adv, gradient norm clipped (final code)
             (loss_rec + c["rho"] * loss_adv).backward()
-            nn.utils.clip_grad_norm_(self.ae.parameters(), GRAD_CLIP, foreach=True)
-        else:  # Shen's optimize_rec: reconstruction alone, not clipped, with the same Adam moments
+            if c["grad_clip"]:
+                nn.utils.clip_grad_norm_(self.ae.parameters(), c["grad_clip"], foreach=True)
+        else:  # Shen's optimize_rec: reconstruction alone, not clipped
             loss_rec.backward()
-        self.optims["ae"].step()
+        optim.step()
         return {"loss_rec": loss_rec.detach(), "loss_adv": loss_adv.detach(), "loss_d": loss_d.detach().sum(),
                 "adv_on": torch.tensor(float(adv_on))}
 

@@ -16,8 +16,8 @@ from baselines.cross_aligned import DEFAULTS as CROSS_ALIGNED
 
 # The official yelp/train.py defaults (June 2018 code, docs/paper.md).
 PAPER_CONFIG = {
-    "data": {"corpus": "yelp", "path": None, "maxlen": 25, "vocab_size": 30000, "lowercase": True,
-             "max_train_per_style": 0},
+    "data": {"corpus": "yelp", "path": None, "maxlen": 25, "vocab_size": 30000, "vocab_min_count": 1,
+             "lowercase": True, "max_train_per_style": 0},
     "model": {"emsize": 128, "nhidden": 128, "nlayers": 1, "noise_r": 0.1, "noise_anneal": 0.9995, "z_size": 32,
               "arch_g": "128-128", "arch_d": "128-128", "arch_classify": "128-128", "dropout": 0.0},
     "train": {"steps": 0, "epochs": 25, "batch_size": 64, "lr_ae": 1.0, "lr_gan_g": 1e-4, "lr_gan_d": 1e-4,
@@ -61,7 +61,7 @@ def _lambda_literal(value: float) -> dict:
 
 SPEC = BenchmarkSpec(
     name="yelp_transfer",
-    version=2,
+    version=3,
     task=Transfer,
     user_corpus="style_dir",
     tradeoffs=(("self_bleu.sacrebleu", "transfer_acc.fasttext"),),
@@ -69,10 +69,13 @@ SPEC = BenchmarkSpec(
     title_on_user_data="Style transfer on {corpus}",
     paper_ref="[ICLR] Table 2",
     rows=(
-        Row("cross_aligned", "Cross-Aligned AE", "cross_aligned", shows=("cross_aligned.adv_loss",),
-            note="Shen et al. 2017 in PyTorch (baselines/cross_aligned.py). adv_loss minimax is the loss of Shen's "
-                 "paper (the default here); nonsaturating is that of Shen's later code "
-                 "(--set cross_aligned.adv_loss=nonsaturating)."),
+        Row("cross_aligned", "Cross-Aligned AE", "cross_aligned", shows=("cross_aligned.settings",),
+            overrides={"data": {"vocab_min_count": 5}, "train": {"batching": "shen"}},
+            note="Shen et al. 2017 in PyTorch (baselines/cross_aligned.py), as Shen's code trains it: words seen at "
+                 "least 5 times, length-sorted batches with the smaller style repeated, beam search (width 8, 20 "
+                 "words). Settings 'final' are his released code's (non-saturating loss); "
+                 "--set cross_aligned.settings=shen2017 gives those of the paper's time (minimax loss, annealed "
+                 "temperature)."),
         Row("ae", "AE", "ae_transfer", note="the two-decoder model trained on reconstruction alone"),
         Row("arae_lambda1", "ARAE, λ_a^(1) = 1", "arae_transfer", overrides=_lambda(1),
             note="grad_lambda 0.01 (the released default), lambda_class 1"),

@@ -103,3 +103,31 @@ def test_style_batcher_ends_the_epoch_with_the_smallest_style():
     assert len(seen) == len({tuple(s) for s in small})  # each small-style sentence once per epoch
     drawn = {tuple(styles.styles[1]._random_chunk(step, k)) for step in range(4) for k in range(20)}
     assert len(drawn) > styles.batches_per_epoch  # GAN batches come from all of the large style's batches
+
+
+def test_vocab_keeps_only_words_seen_min_count_times():
+    sentences = [["a", "b", "c"], ["a", "b"], ["a"]]
+    assert Vocab.build(sentences, max_size=10, min_count=2).words == ["a", "b"]
+    assert Vocab.build(sentences, max_size=1, min_count=2).words == ["a"]
+
+
+def test_shen_batches_sort_by_length_repeat_the_smaller_style_and_repeat_each_epoch():
+    """Shen's get_batches: the smaller style repeated in order up to the larger one, both sorted by length
+    (stable), batch i of each style together, the batch order drawn once (every epoch alike)."""
+    large = [[10 + i] * (1 + i % 5) for i in range(20)]  # lengths 1..5, repeated
+    small = [[50 + i] * (5 - i % 5) for i in range(7)]
+    styles = StyleBatcher("shen", [small, large], 8, seed=3)
+    assert styles.batches_per_epoch == 3  # ceil(20 / 8): the larger style's epoch, the last batch smaller
+    epoch = [[b.batch(step) for b in styles.styles] for step in range(3)]
+    assert sorted(len(p[0]) for p in epoch) == sorted(len(p[1]) for p in epoch) == [4, 8, 8]
+    small_rows = sorted(tuple(r[r != PAD_ID][:-1].tolist()) for parts in epoch for r in parts[0].tgt)
+    assert small_rows == sorted(tuple(s) for s in (small * 3)[:20])  # small repeated cyclically, 20 rows
+    large_rows = sorted(tuple(r[r != PAD_ID][:-1].tolist()) for parts in epoch for r in parts[1].tgt)
+    assert large_rows == sorted(tuple(s) for s in large)
+    by_length = sorted(epoch, key=lambda parts: int(parts[1].lengths.min()))
+    spans = [(int(p[1].lengths.min()), int(p[1].lengths.max())) for p in by_length]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # batches are length slices
+    again = [[b.batch(step) for b in styles.styles] for step in range(3, 6)]
+    assert all(torch.equal(x.src, y.src) for p, q in zip(epoch, again) for x, y in zip(p, q))
+    with pytest.raises(ConfigError, match="'shen' is for models trained per style"):
+        make_batcher("shen", large, 8, seed=0)

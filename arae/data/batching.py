@@ -145,22 +145,57 @@ class BucketBatcher(Batcher):
         return [chunks[i] for i in rng.permutation(len(chunks))]
 
 
+class FixedBatcher(Batcher):
+    """Batches chosen once for the whole run, in one order every epoch; the last may be smaller."""
+
+    def __init__(self, encoded: list[list[int]], chunks: list[np.ndarray], seed: int):
+        super().__init__(encoded, max(map(len, chunks)), seed)
+        self.chunks = chunks
+        self.n_batches = self.batches_per_epoch = len(chunks)
+
+    def _epoch_chunks(self, epoch: int) -> list[np.ndarray]:
+        return self.chunks
+
+
 BATCHINGS = {"official": OfficialBatcher, "reshuffled": ReshuffledBatcher, "bucket": BucketBatcher}
+STYLE_BATCHINGS = (*BATCHINGS, "shen")
 
 
 def make_batcher(kind: str, encoded: list[list[int]], batch_size: int, seed: int) -> Batcher:
     if kind not in BATCHINGS:
-        raise ConfigError(f"train.batching={kind!r}: expected one of {', '.join(BATCHINGS)}")
+        also = " ('shen' is for models trained per style)" if kind == "shen" else ""
+        raise ConfigError(f"train.batching={kind!r}: expected one of {', '.join(BATCHINGS)}{also}")
     return BATCHINGS[kind](encoded, batch_size, seed)
+
+
+def shen_batchers(encoded_by_style: list[list[list[int]]], batch_size: int, seed: int) -> list[FixedBatcher]:
+    """Shen et al.'s get_batches for K styles: every style repeated in order up to the largest one's size (so an
+    epoch covers the largest style), stable-sorted by length and cut in order; batch i of every style is trained
+    together, and the batches are shuffled once for the whole run, as Shen's code does before its first epoch."""
+    n = max(map(len, encoded_by_style))
+    starts = range(0, n, batch_size)
+    order = np.random.default_rng([seed, 0]).permutation(len(starts))
+    batchers = []
+    for encoded in encoded_by_style:
+        repeated = np.arange(n) % len(encoded)
+        lengths = np.array([len(s) for s in encoded])[repeated]
+        ranked = repeated[np.argsort(lengths, kind="stable")]
+        chunks = [ranked[start:start + batch_size] for start in starts]
+        batchers.append(FixedBatcher(encoded, [chunks[i] for i in order], seed))
+    return batchers
 
 
 class StyleBatcher:
     """One batcher per style, stepped together: batch `step` of every style. An epoch ends when the
-    smallest style runs out, as in the official Yelp loop. Each style's batches are seeded apart."""
+    smallest style runs out, as in the official Yelp loop (each style's batches seeded apart), or, with
+    `shen`, when the largest does (shen_batchers)."""
 
     def __init__(self, kind: str, encoded_by_style: list[list[list[int]]], batch_size: int, seed: int):
-        self.styles = [make_batcher(kind, encoded, batch_size, derive_seed(seed, "style", k))
-                       for k, encoded in enumerate(encoded_by_style)]
+        if kind == "shen":
+            self.styles: list[Batcher] = shen_batchers(encoded_by_style, batch_size, seed)
+        else:
+            self.styles = [make_batcher(kind, encoded, batch_size, derive_seed(seed, "style", k))
+                           for k, encoded in enumerate(encoded_by_style)]
         self.seed = seed
         self.batches_per_epoch = min(b.batches_per_epoch for b in self.styles)
         for b in self.styles:  # every style then counts epochs alike; random batches still come from all of its batches

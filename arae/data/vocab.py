@@ -15,10 +15,11 @@ class Vocab:
         self.stoi = {w: i for i, w in enumerate(self.itos)}
 
     @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], max_size: int) -> "Vocab":
-        """Most frequent words first; ties broken alphabetically so the vocabulary is deterministic."""
+    def build(cls, sentences: Iterable[Sequence[str]], max_size: int, min_count: int = 1) -> "Vocab":
+        """The `max_size` most frequent words seen at least `min_count` times (Shen's code keeps words seen 5
+        times); ties broken alphabetically so the vocabulary is deterministic."""
         counts = Counter(w for s in sentences for w in s)
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(((w, n) for w, n in counts.items() if n >= min_count), key=lambda kv: (-kv[1], kv[0]))
         return cls([w for w, _ in ranked[:max_size]])
 
     def __len__(self) -> int:

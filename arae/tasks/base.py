@@ -142,7 +142,8 @@ def build_method(cfg: dict, model: str, sentences: list[list[str]], seed: int, d
                  styles: list[list[list[str]]] | None = None):
     """The vocabulary and training batches of `sentences`, and the model `model` built for them. A model
     that trains per style gets one batcher per style of `styles` (which together are `sentences`)."""
-    vocab, kind = Vocab.build(sentences, cfg["data"]["vocab_size"]), MODELS.get(model)
+    vocab = Vocab.build(sentences, cfg["data"]["vocab_size"], cfg["data"].get("vocab_min_count", 1))
+    kind = MODELS.get(model)
     batch_size, batching = cfg["train"]["batch_size"], cfg["train"]["batching"]
     if kind.styled:
         if not styles or len(styles) < 2:
