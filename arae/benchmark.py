@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from arae.registry import Registry
@@ -17,6 +18,22 @@ class Row:
     seed_row: str = ""              # derive seeds as this row does (a row that must train like it)
     metrics: tuple = ()             # the metrics this row measures (empty: all of the spec's)
     shows: tuple = ()               # config keys (a.b) whose values the report states for this row
+    max_seeds: int = 0              # at most this many seeds (0: the preset's); 1 for outputs no seed changes
+    paper_data_only: bool = False   # its outputs are of the paper's test set: left out on a user's own data
+
+
+def given_row(name: str, label: str, folder: str, column: int | None = None, own_reference: int | None = None,
+              also: str = "") -> Row:
+    """A row that trains nothing and scores the transfers in `folder` (arae/models/given.py), as a published
+    system's or a user's (`--outputs NAME=DIR`). `own_reference`: a human writer's rewrites are among the
+    references; that one is left out of its reference BLEU. Its reverse LMs learn from its test transfers,
+    the only text it has; its outputs depend on no seed, so one seed runs."""
+    where = "a folder of the data folder" if not Path(folder).is_absolute() else "your folder"
+    return Row(name, label, "given_transfers", max_seeds=1, paper_data_only=not Path(folder).is_absolute(),
+               overrides={"given": {"dir": folder, "column": column, "own_reference": own_reference},
+                          "eval": {"reverse_lm_sources": 0}},
+               note=f"given transfers ({where}: {folder}), scored without training; its reverse PPLs learn from "
+                    f"its test transfers{'. ' + also if also else ''}")
 
 
 @dataclass(frozen=True)
@@ -106,19 +123,21 @@ class BenchmarkSpec:
         def measured(metric: str) -> bool:  # by key or by flavoured name
             return metric in metric_names or metric in metric_names.values()
         comparable = p.comparable_to_paper and not user_corpus and not data.get("substitute")
-        return {"name": self.name, "version": self.version, "paper_ref": self.paper_ref, "preset": preset,
+        return {"name": self.name, "version": self.version, "paper_ref": "" if user_corpus else self.paper_ref,
+                "preset": preset,
                 "title": self.title_on_user_data.format(corpus=user_corpus) if user_corpus else self.title,
                 "comparable_to_paper": comparable, "user_corpus": user_corpus,
                 "rows": [{"name": r.name, "label": r.label, "model": r.model, "note": r.note,
                           "metrics": [metric_names.get(m, m) for m in r.metrics], "shows": list(r.shows)}
-                         for r in self.rows_for(preset)],
+                         for r in self.rows_for(preset) if not (user_corpus and r.paper_data_only)],
                 "metrics": [{"name": metric_names[m.key], **asdict(m)} for m in self.metrics if m.key in metric_names],
                 "paper": {} if user_corpus else self.paper,
                 "claims": [{**asdict(c), "metric": metric_names.get(c.metric, c.metric)} for c in self.claims
-                           if measured(c.metric)],
+                           if measured(c.metric) and not user_corpus],  # the paper's claims are about its data
                 "targets": [{**asdict(t), "metric": metric_names.get(t.metric, t.metric)} for t in self.targets
                             if measured(t.metric)],
-                "task": self.task.name, "notes": list(self.notes), "preset_note": p.note,
+                "task": self.task.name, "notes": [] if user_corpus else list(self.notes),  # they describe the paper's data
+                "preset_note": p.note,
                 "tradeoffs": [[metric_names.get(x, x), metric_names.get(y, y)] for x, y in self.tradeoffs
                               if measured(x) and measured(y)]}
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -53,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "data=PATH trains on your own folder: train.txt/valid.txt/test.txt for generation, "
                         "one <style>.txt per style for yelp_transfer, SNLI's layout (s1/s2/labels.{dev,test}, or "
                         "snli_1.0_*.jsonl) for snli_semisup")
+    p.add_argument("--outputs", action="append", default=[], metavar="NAME=DIR[:COLUMN]",
+                   help="score transfers someone made as row NAME of every transfer benchmark, training nothing: DIR "
+                        "holds <source>-to-<target>.txt per direction (test.0.tsf and test.1.tsf for two styles), "
+                        "line i the transfer of test sentence i; :COLUMN keeps that tab-separated column of "
+                        "two-column files (source<TAB>transfer: 2)")
     p.add_argument("--force", action="store_true", help="re-run runs that are finished or have checkpoints")
     launch = p.add_argument_group("launching runs (docs/cluster.md)")
     launch.add_argument("--launcher", choices=("inline", "local", "slurm"), default="inline",
@@ -142,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from arae.data import resolve_data_dir
     from arae.data.sources import download_datasets
     from arae.metrics.ngram_lm import find_lmplz
-    from arae.runner import load_corpus, plan_runs, resolve_device, with_metrics
+    from arae.runner import load_corpus, plan_runs, resolve_device, with_given_rows, with_metrics
 
     if args.list:
         if args.readme:
@@ -187,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--no-wait works with --launcher slurm: local jobs are started N at a time by this process")
     data_dir = resolve_data_dir(args.data_dir)
     download_datasets(args.download or [], data_dir)
-    specs = with_metrics(select(args.benchmark), args.metric)
+    specs = with_given_rows(with_metrics(select(args.benchmark), args.metric), args.outputs)
     device = resolve_device(args.device) if args.launcher != "slurm" else None  # Slurm jobs resolve it on their node
     if any(spec.needs_lmplz for spec in specs):
         find_lmplz()  # say so now, not after hours of training
@@ -239,6 +246,10 @@ def exit_code(command, args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.command = shlex.join(["python", "run_all.py", *(sys.argv[1:] if argv is None else argv)])
+    def stop(signum, frame) -> None:  # a SIGTERM (a scheduler, `kill`) stops like Ctrl-C: the run is marked stopped
+        raise KeyboardInterrupt("stopped by SIGTERM")
+    with contextlib.suppress(ValueError):  # only the main thread handles signals
+        signal.signal(signal.SIGTERM, stop)
     try:
         return exit_code(run, args)
     except KeyboardInterrupt as err:

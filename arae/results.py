@@ -17,7 +17,7 @@ from scipy.stats import t as student_t
 
 from arae.io import atomic_write_text, read_json
 
-STATES = ("pending", "running", "done", "failed")
+STATES = ("pending", "running", "stopped", "done", "failed")
 CSV_COLUMNS = ("benchmark", "version", "row", "seed", "metric", "value", "preset", "missing_reason")
 
 

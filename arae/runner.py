@@ -8,10 +8,12 @@ the samples file, and one file per finished metric.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import fnmatch
 import functools
 import hashlib
+import re
 import shutil
 import traceback
 from datetime import datetime, timezone
@@ -21,7 +23,7 @@ import threadpoolctl
 import torch
 
 from arae import CODE_VERSION
-from arae.benchmark import BenchmarkSpec, Row
+from arae.benchmark import BenchmarkSpec, Row, given_row
 from arae.config import apply_overrides, config_hash, deep_merge, training_config
 from arae.data import Corpus, build_corpus
 from arae.data.batching import BATCHINGS, STYLE_BATCHINGS
@@ -57,6 +59,31 @@ def select_metrics(spec: BenchmarkSpec, patterns: list[str] | None) -> tuple:
     return tuple(m for m in spec.metrics if any(fnmatch.fnmatchcase(m.key, p) for p in patterns))
 
 
+def with_given_rows(specs: list[BenchmarkSpec], outputs: list[str]) -> list[BenchmarkSpec]:
+    """Each `--outputs NAME=DIR[:COLUMN]` as a row of every benchmark whose task given transfers can serve."""
+    if not outputs:
+        return specs
+    rows = []
+    for text in outputs:
+        name, sep, where = text.partition("=")
+        folder, _, column = where.rpartition(":") if where.rpartition(":")[2].isdigit() else (where, "", "")
+        if not sep or not name or not folder or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise ConfigError(f"--outputs {text}: expected NAME=DIR or NAME=DIR:COLUMN, NAME of letters, digits, _ . -")
+        if not Path(folder).expanduser().is_dir():
+            raise ConfigError(f"--outputs {text}: {folder} is not a folder")
+        rows.append(given_row(name, f"{name} (your outputs)", str(Path(folder).expanduser().resolve()),
+                              column=int(column) if column else None))
+    offers = MODELS.get("given_transfers").offers
+    served = [spec for spec in specs if spec.task.needs <= offers]
+    if not served:
+        raise ConfigError(f"--outputs: none of the selected benchmarks ({', '.join(s.name for s in specs)}) scores "
+                          "transfers; select one that does, e.g. -b yelp_transfer")
+    for spec in served:
+        if clash := {r.name for r in rows} & {r.name for r in spec.rows}:
+            raise ConfigError(f"--outputs: {spec.name} already has a row named {', '.join(sorted(clash))}")
+    return [dataclasses.replace(spec, rows=spec.rows + tuple(rows)) if spec in served else spec for spec in specs]
+
+
 def with_metrics(specs: list[BenchmarkSpec], patterns: list[str] | None) -> list[BenchmarkSpec]:
     """The benchmarks that have a metric matching `patterns` (all of them when none are given)."""
     kept = [spec for spec in specs if select_metrics(spec, patterns)]
@@ -86,6 +113,8 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
         for row in select_rows(spec, preset, rows):
             cfg = deep_merge(deep_merge(p.config, p.row_overrides.get(row.name, {})), row.overrides)
             cfg = apply_overrides(deep_merge(RUN_DEFAULTS, cfg), overrides, user_corpus=spec.user_corpus)
+            if row.paper_data_only and cfg["data"].get("user_folder"):
+                continue  # published outputs of the paper's test set say nothing about a user's data
             if cfg["threads"] < 1:
                 raise ConfigError(f"threads={cfg['threads']}: a run needs at least one CPU thread")
             if cfg["train"]["amp"] not in AMP_MODES:
@@ -106,15 +135,17 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
             if not isinstance(corpus, spec.task.reads):
                 raise ConfigError(f"{spec.name}: the {spec.task.name} task reads {spec.task.reads.kind}; corpus "
                                   f"{cfg['data']['corpus']!r} is {corpus.kind}")
-            for k in range(seeds or p.seeds):
+            n_seeds = seeds or p.seeds
+            for k in range(min(n_seeds, row.max_seeds) if row.max_seeds else n_seeds):
                 seed = derive_seed(spec.base_seed, spec.name, row.seed_row or row.name, k)
                 train_key = config_hash({"code": code_fingerprint(), "model": trains_as, "seed": seed,
                                          "config": training_config(cfg), "data": data_fingerprint})
                 key = config_hash({"benchmark": spec.name, "version": spec.version, "code": code_fingerprint(),
                                    "row": row.name, "model": row.model, "config": cfg, "seed": seed,
-                                   "data": data_fingerprint, "metrics": [m.key for m in chosen]})
+                                   "data": data_fingerprint, "metrics": [m.key for m in chosen],
+                                   "inputs": model.input_fingerprint(cfg, data_dir)})
                 plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key, train_key,
-                                     out / spec.name / row.name / f"seed{k}-{key[:8]}", chosen))
+                                     out / spec.name / row.name / f"seed{k}-{key[:8]}", chosen, Path(data_dir)))
     return plans
 
 
@@ -227,8 +258,8 @@ def execute(plan: RunPlan, data_dir: Path, device: torch.device, force: bool = F
             except KeyboardInterrupt as err:
                 how = (f"resume from its checkpoint{f' ({err})' if str(err) else ''}"
                        if (plan.dir / "checkpoint.pt").exists() else "start it over (it had no checkpoint yet)")
-                message = f"{plan.name} interrupted by the user; the same command will {how}"
-                write_status(plan.dir, "pending", message)
+                message = f"{plan.name} stopped (Ctrl-C or SIGTERM); the same command will {how}"
+                write_status(plan.dir, "stopped", message)
                 raise KeyboardInterrupt(message) from None
             except SuiteError as err:
                 write_status(plan.dir, "failed", str(err))

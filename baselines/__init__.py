@@ -3,7 +3,7 @@ every module of this package is imported here."""
 import importlib
 import pkgutil
 
-from arae.models import arae, image_arae, transfer  # noqa: F401  (registration)
+from arae.models import arae, given, image_arae, transfer  # noqa: F401  (registration)
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")

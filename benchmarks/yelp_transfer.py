@@ -8,7 +8,7 @@ adversarial weight, is the code's lambda_class = 1 in every row, as the paper sa
 """
 from dataclasses import asdict
 
-from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset, Row
+from arae.benchmark import BENCHMARKS, BenchmarkSpec, Claim, MetricSpec, Preset, Row, given_row
 from arae.config import deep_merge
 from arae.metrics.rnnlm import RnnLmSettings
 from arae.tasks.transfer import Transfer
@@ -49,6 +49,33 @@ SMOKE_CONFIG = deep_merge(PAPER_CONFIG, {
 })
 
 
+# Published outputs on the same 500 + 500 test sentences (the DualRL collection, MIT licence): folders of the
+# data folder's yelp-published/, scored as rows that train nothing.
+PUBLISHED = (
+    ("CrossAlignment_Shen", "Cross-Aligned AE (Shen et al. 2017)"),
+    ("StyleEmbedding_Fu", "StyleEmbedding (Fu et al. 2018)"),
+    ("Multidecoder_Fu", "MultiDecoder (Fu et al. 2018)"),
+    ("BackTranslation_Pr", "BackTranslation (Prabhumoye et al. 2018)"),
+    ("UnpairedRL_Xu", "CycleRL / UnpairedRL (Xu et al. 2018)"),
+    ("DeleteOnly_Li", "DeleteOnly (Li et al. 2018)"),
+    ("DeleteRetrieve_Li", "DeleteAndRetrieve (Li et al. 2018)"),
+    ("RetrieveOnly_Li", "RetrieveOnly (Li et al. 2018)"),
+    ("TemplateBase_Li", "TemplateBased (Li et al. 2018)"),
+    ("UnsuperMT_Zhang", "UnsuperMT (Zhang et al. 2018)"),
+    ("DualRL", "DualRL (Luo et al. 2019)"),
+)
+# Where the paper numbers of a published row come from (only DualRL's own could be read: the table of Luo et al.
+# 2019 with the other systems' numbers could not be, so no ranking claim is made).
+PUBLISHED_NUMBERS = {"DualRL": "paper numbers: Luo et al. 2019 (ACC by their TextCNN judge; BLEU by multi-bleu.perl "
+                               "against the 4 references, the mean of the two directions)"}
+PUBLISHED_ROWS = tuple(given_row("pub_" + folder.split("_")[0].lower(), f"{label}, published outputs",
+                                 f"yelp-published/{folder}", also=PUBLISHED_NUMBERS.get(folder, ""))
+                       for folder, label in PUBLISHED)
+# Each human writer's rewrites, scored against the other three writers' (their own left out of the references).
+HUMAN_ROWS = tuple(given_row(f"human{k}", f"Human rewrites {k} (Li et al. 2018 / Luo et al. 2019)",
+                             f"yelp-published/Human{k}", own_reference=k) for k in range(4))
+
+
 def _lambda(value: float) -> dict:
     """λ^(1) read as 0.01·λ: the released code's default grad_lambda 0.01 is λ_a^(1) = 1."""
     return {"train": {"grad_lambda": 0.01 * value}}
@@ -86,6 +113,8 @@ SPEC = BenchmarkSpec(
                  "June-2018 rewrite used it), lambda_class 1"),
         Row("arae_lambda10_literal", "ARAE, λ^(1) = 10 read literally", "arae_transfer",
             overrides=_lambda_literal(10), note="grad_lambda 10, lambda_class 1"),
+        *PUBLISHED_ROWS,
+        *HUMAN_ROWS,
     ),
     metrics=(
         MetricSpec("transfer_acc.fasttext", "Transfer", "higher",
@@ -103,7 +132,11 @@ SPEC = BenchmarkSpec(
                    "BLEU of transfers against their sources, lowercased, on tokenized text: the paper's "
                    "multi-bleu.perl -lc protocol, computed with sacrebleu (signature in the records)"),
         MetricSpec("ref_bleu.sacrebleu", "BLEU (4 refs)", "higher",
-                   "not in the paper: against the 4 human rewrites of Li et al. 2018 / Luo et al. 2019"),
+                   "not in the paper: against the 4 human rewrites of Li et al. 2018 / Luo et al. 2019, one corpus "
+                   "BLEU over both directions pooled"),
+        MetricSpec("ref_bleu.sacrebleu_mean", "BLEU (4 refs, mean)", "higher",
+                   "the same references, the mean of the two directions' BLEU: how DualRL and later papers report "
+                   "it (their published numbers compare with this flavour)"),
         MetricSpec("forward_ppl.rnnlm", "PPL (RNN LM)", "lower",
                    "the paper's protocol: an LSTM LM (the official RNNLM tool's settings, smaller at smoke and small) "
                    "trained on the real training sentences, epoch chosen on half of the validation split, scores "
@@ -131,6 +164,7 @@ SPEC = BenchmarkSpec(
                          "reverse_ppl.rnnlm": 70.1},
         "arae_lambda10": {"transfer_acc.fasttext": 0.818, "self_bleu.sacrebleu": 20.18, "forward_ppl.rnnlm": 27.7,
                           "reverse_ppl.rnnlm": 77.0},
+        "pub_dualrl": {"transfer_acc.textcnn": 0.856, "ref_bleu.sacrebleu_mean": 55.2},  # Luo et al. 2019, not [ICLR]
     },
     claims=(
         Claim("BLEU: ARAE (λ=1) keeps more content than cross-aligned", "self_bleu.sacrebleu", "arae_lambda1",

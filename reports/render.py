@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from statistics import fmean
 
@@ -239,6 +240,7 @@ def _data_note(data: dict) -> str:
              f"sentence pairs: {pairs}" if pairs else "",
              f"{dropped:,} longer than {data.get('maxlen')} tokens dropped" if dropped else "",
              f"vocabulary {data['vocab_size']:,} (with 4 specials)" if data.get("vocab_size") else "",
+             f"your folder {data['user_corpus']}" if data.get("user_corpus") else
              f"substitute: {data['substitute']}" if data.get("substitute") else "official splits"]
     return "; ".join(p for p in parts if p)
 
@@ -278,6 +280,47 @@ def _notes_of(row: str, runs: list[RunRecord]) -> str:
     return "; ".join(dict.fromkeys(notes))
 
 
+def _parts(rows: list[dict], metrics: list[dict], runs: list[RunRecord]) -> list[dict]:
+    """Per metric that records its value per part (details.per_direction: each direction of a transfer), one
+    table: a row per row, a column per part, the mean over the row's done seeds."""
+    tables = []
+    for m in metrics:
+        values: dict[str, dict[str, list[float]]] = {}
+        for run in runs:
+            if run.state != "done":
+                continue
+            record = ((run.result or {}).get("metrics") or {}).get(m["name"]) or {}
+            for part, value in ((record.get("details") or {}).get("per_direction") or {}).items():
+                if _number(value) is not None:
+                    values.setdefault(run.row, {}).setdefault(part, []).append(float(value))
+        parts = list(dict.fromkeys(p for by_part in values.values() for p in by_part))
+        if len(parts) < 2:
+            continue
+        tables.append({"metric": m["label"], "name": m["name"], "arrow": m["arrow"], "parts": parts,
+                       "rows": [{"label": r["label"], "cells": [fmt(fmean(values[r["name"]][p]))
+                                                                if p in values.get(r["name"], {}) else "—"
+                                                                for p in parts]}
+                                for r in rows if r["name"] in values]})
+    return tables
+
+
+def _with_values(metrics: list[dict], stats: list[CellStat], paper: dict) -> tuple[list[dict], list[str]]:
+    """The metric columns that hold something: a column with no value in any run and no paper number is left
+    out (once some column has a value), and said so with its reason (a user's styles have no references)."""
+    if not any(c.mean is not None for c in stats):
+        return metrics, []
+    kept, left_out = [], []
+    for m in metrics:
+        cells = [c for c in stats if c.metric == m["name"]]
+        has_paper = any(paper_number(row, m["name"])[0] is not None for row in paper.values())
+        if any(c.mean is not None for c in cells) or has_paper:
+            kept.append(m)
+        else:
+            reasons = list(dict.fromkeys(why for c in cells for _, why in c.missing)) or ["not computed"]
+            left_out.append(f"{m['label']} ({m['name']}): {'; '.join(reasons)}")
+    return kept, left_out
+
+
 def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list[CellStat],
                     out: Path) -> dict:
     current = latest_runs([r for r in records if r.benchmark == name])
@@ -294,6 +337,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
     metrics += [{"name": n, "label": n, "direction": None, "arrow": "", "flavour_note": ""}
                 for n in dict.fromkeys(c.metric for c in stats)
                 if n not in {m["name"] for m in metrics}]
+    metrics, left_out = _with_values(metrics, stats, spec.get("paper") or {})
     # The preset benchmark.json describes comes first; runs of other presets get their own table.
     groups = sorted({(c.version, c.preset) for c in stats}, key=str)
     if "preset" in spec:
@@ -311,9 +355,9 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
         "version": spec.get("version"), "preset": preset, "load_error": spec.get("load_error"),
         "preset_note": _comparability(spec, preset),
         "preset_description": str(spec.get("preset_note") or ""),
-        "counts": {s: sum(r.state == s for r in counted) for s in ("done", "failed", "running",
+        "counts": {s: sum(r.state == s for r in counted) for s in ("done", "failed", "running", "stopped",
                                                                    "pending")},
-        "metrics": metrics, "tables": tables, "footnotes": footnotes,
+        "metrics": metrics, "tables": tables, "footnotes": footnotes, "left_out": left_out,
         "notes": list(dict.fromkeys(str(n) for n in spec.get("notes", []))),
         "data_notes": [_data_note(d) for d in _distinct([(r.result or {}).get("data") or {} for r in main_runs])],
         "failed": [{"row": r.row, "seed": r.seed_index, "error": r.error,
@@ -322,6 +366,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
         "rows": [_row_details(r, main_runs) for r in rows],
         "tradeoffs": _tradeoffs(spec, rows, metrics, [c for c in stats if groups and (c.version, c.preset) == groups[0]]),
         "previews": _previews(rows, main_runs),
+        "parts": _parts(rows, metrics, main_runs),
     }
 
 
@@ -343,12 +388,16 @@ def _system_info(records: list[RunRecord]) -> list[tuple[str, str]]:
 
 
 def _md_cell(text) -> str:
-    """Markdown table cells: one line, no bare pipes (HTML escaping is done by autoescape)."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Markdown text from the data: one line, no bare pipes, and no HTML tag a renderer would run or hide
+    (`<` before a letter, `/`, `!` or `?` becomes &lt;); anything else reads as written (`->`, `'`)."""
+    one_line = " ".join(str(text).split()).replace("|", "\\|")
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", one_line)
 
 
 def _jinja() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+    """HTML templates are autoescaped; markdown ones pass their data through the `md` filter instead."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+                      trim_blocks=True,
                       lstrip_blocks=True, undefined=StrictUndefined, keep_trailing_newline=True)
     env.filters["md"] = _md_cell
     return env

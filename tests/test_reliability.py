@@ -75,7 +75,22 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, tiny_text_dir):
     assert "the same command will resume from its checkpoint (checkpoint saved at step" in err
     assert "Traceback" not in err
     status = read_json(_run_dir(out) / "status.json")
-    assert status["state"] == "pending" and "interrupted" in status["error"]
+    assert status["state"] == "stopped" and "stopped (Ctrl-C or SIGTERM)" in status["error"]
+
+
+@pytest.mark.slow
+def test_sigterm_marks_the_run_stopped_keeps_its_checkpoint_and_the_report_says_so(tmp_path, tiny_text_dir):
+    from arae.results import collect_runs
+    out = tmp_path / "runs"
+    proc = _spawn(_args(out, tiny_text_dir, steps=100000, every=20))
+    _wait_for_step(out, 20, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert "the same command will resume from its checkpoint (checkpoint saved at step" in err
+    assert read_json(_run_dir(out) / "status.json")["state"] == "stopped"
+    assert (_run_dir(out) / "checkpoint.pt").exists()
+    assert [r.state for r in collect_runs(out)] == ["stopped"]
 
 
 @pytest.mark.slow

@@ -115,17 +115,18 @@ def test_summary_md(out):
             "samples) | 1 | — |") in md
     assert "| AE | Reverse PPL | 100 (other protocol: rnnlm) | 90.00 (missing: seed 1: run failed: CUDA" in md
     assert ("| AE | Self-BLEU | — | missing (seed 0: judge unavailable offline; "
-            "seed 1: run failed: CUDA out of memory &lt;oops&gt;) | 0 | — |") in md
+            "seed 1: run failed: CUDA out of memory &lt;oops>) | 0 | — |") in md
     assert "missing (seed 0: run failed: unreadable record" in md
     assert "seed 1: run pending" in md
     # smoke is not comparable: no verdict on the paper, and one seed a side decides nothing
-    assert ("- **not comparable** (at this scale: undecided): reverse PPL: ARAE &lt; AE (arae 82.00 ± 25.41 "
+    assert ("- **not comparable** (at this scale: undecided): reverse PPL: ARAE < AE (arae 82.00 ± 25.41 "
             "(n=2) vs ae 90.00 (n=1): needs at least 2 seeds per side)") in md
-    assert "- **not comparable** (at this scale: undecided): BLEU: AE &gt; ARAE (ae: no value" in md
+    assert "- **not comparable** (at this scale: undecided): BLEU: AE > ARAE (ae: no value" in md
     assert "**pass**" not in md and "**fail**" not in md
-    assert "- ae seed 1: CUDA out of memory &lt;oops&gt;" in md
+    assert "- ae seed 1: CUDA out of memory &lt;oops>" in md
     assert md.count("smoke preset: not comparable to the paper") == 1
-    assert "<oops>" not in md
+    assert "<oops>" not in md  # a tag-like text stays text
+    assert "&#39;" not in md and "&gt;" not in md and "&amp;" not in md  # markdown has no HTML entities elsewhere
 
 
 def test_benchmark_html(out):
@@ -198,7 +199,7 @@ def test_a_comparable_preset_counts_its_claims_on_the_index(out):
     (out / BENCH / "benchmark.json").write_text(json.dumps({**spec, "comparable_to_paper": True}))
     report = render_report(out)
     assert "Claims passed: <b>0 / 3</b>" in (report / "index.html").read_text()
-    assert "- **undecided**: reverse PPL: ARAE &lt; AE" in (report / "summary.md").read_text()
+    assert "- **undecided**: reverse PPL: ARAE < AE" in (report / "summary.md").read_text()
 
 
 def test_numbers_show_four_significant_digits():

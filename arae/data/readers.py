@@ -73,6 +73,33 @@ def _read_lines(path: str | Path, replace_bad_utf8: bool) -> tuple[list[str], li
     return lines, replaced
 
 
+def read_given_lines(path: str | Path, expected: int, against: str, column: int | None = None) -> tuple[list[str], list[int]]:
+    """The lines of a file that must be line-aligned with `expected` sentences of `against` (given transfers,
+    references), by the one rule for such files: bytes that are not UTF-8 are replaced, and the lines that
+    had them returned for the record; a line with a tab is refused unless `column` (1-based) names the
+    tab-separated column to keep; a line count that differs is refused, naming the blank lines."""
+    lines, repaired = read_lines_replacing_bad_utf8(path)
+    if column is None:
+        for i, line in enumerate(lines, 1):
+            if "\t" in line:
+                raise DataError(path, "has a tab: a two-column file (source<TAB>transfer)? Say which column "
+                                      "holds the transfer (--outputs NAME=DIR:COLUMN, or given.column)", line=i)
+    else:
+        kept = []
+        for i, line in enumerate(lines, 1):
+            cells = line.split("\t")
+            if len(cells) < column:
+                raise DataError(path, f"{len(cells)} tab-separated column(s), but column {column} is asked for", line=i)
+            kept.append(cells[column - 1])
+        lines = kept
+    if len(lines) != expected:
+        blank = [i for i, line in enumerate(lines, 1) if not line.strip()]
+        named = f"; blank: line {', '.join(map(str, blank[:5]))}" if blank else ""
+        raise DataError(path, f"{len(lines)} lines, but {against} are {expected}: line i must belong to sentence "
+                              f"i{named}")
+    return lines, repaired
+
+
 def _bad_utf8(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")

@@ -40,6 +40,8 @@ for _judge in JUDGES:  # transfer_acc.fasttext (the paper's kind of judge), tran
     METRICS.add(f"judge_acc.{_judge}", functools.partial(transfer.judge_accuracy, flavour=_judge))
 METRICS.add("self_bleu.sacrebleu", transfer.self_bleu)
 METRICS.add("ref_bleu.sacrebleu", transfer.reference_bleu)
+METRICS.add("self_bleu.sacrebleu_mean", functools.partial(transfer.self_bleu, aggregation="mean"))
+METRICS.add("ref_bleu.sacrebleu_mean", functools.partial(transfer.reference_bleu, aggregation="mean"))
 METRICS.add("distinct_transfers", transfer.distinct_transfers)
 METRICS.add("copied_source", transfer.copied_source)
 METRICS.add("nli_acc", classification.nli_accuracy)

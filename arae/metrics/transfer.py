@@ -91,28 +91,41 @@ def judge_accuracy(ctx: EvalContext, flavour: str) -> MetricValue:
     return MetricValue(overall, details={**details, "per_direction": per}, rests_on=rests_on)
 
 
-def _bleu(ctx: EvalContext, directions: list[Direction], references_of, **details) -> MetricValue:
-    """Corpus BLEU pooled over `directions` and per direction; references_of(direction) -> one list per output."""
+AGGREGATIONS = {"pooled": "one corpus BLEU over the transfers of every direction pooled",
+                "mean": "the mean of each direction's corpus BLEU (as DualRL and later papers report)"}
+
+
+def _bleu(ctx: EvalContext, directions: list[Direction], references_of, aggregation: str, **details) -> MetricValue:
+    """Corpus BLEU over `directions`, pooled or the mean of the directions', and per direction;
+    references_of(direction) -> one list of references per output."""
     def score(ds: list[Direction]) -> tuple[float, str]:
         return corpus_bleu([o for d in ds for o in d.outputs], [r for d in ds for r in references_of(d)])
-    value, signature = score(directions)
+    pooled, signature = score(directions)
     per = {d.name(ctx.corpus.styles): score([d])[0] for d in directions}
-    return MetricValue(value, details={"per_direction": per, "signature": signature, **details})
+    value = pooled if aggregation == "pooled" else sum(per.values()) / len(per)
+    return MetricValue(value, details={"per_direction": per, "signature": signature, "aggregation": aggregation,
+                                       "aggregation_means": AGGREGATIONS[aggregation], **details})
 
 
-def self_bleu(ctx: EvalContext) -> MetricValue:
+def self_bleu(ctx: EvalContext, aggregation: str = "pooled") -> MetricValue:
     """BLEU of the transfers against their own sources: the paper's content-preservation measure."""
-    return _bleu(ctx, ctx.output("transfers"), lambda d: [[s] for s in d.compared_sources],
+    return _bleu(ctx, ctx.output("transfers"), lambda d: [[s] for s in d.compared_sources], aggregation,
                  references="the source, out-of-vocabulary words as <unk> where the model's vocabulary is known")
 
 
-def reference_bleu(ctx: EvalContext) -> MetricValue:
+def reference_bleu(ctx: EvalContext, aggregation: str = "pooled") -> MetricValue:
     """Multi-reference BLEU against human rewrites, for the directions that have them."""
     with_refs = [d for d in ctx.output("transfers") if d.references]
     if not with_refs:
         return MetricValue.missing("no human references for these test sentences")
-    return _bleu(ctx, with_refs, lambda d: d.references,
+    return _bleu(ctx, with_refs, lambda d: d.references, aggregation,
                  references_per_sentence=sorted({len(r) for d in with_refs for r in d.references}))
+
+
+# A direction whose distinct transfers are fewer than this share of its transfers is flagged as collapsed: real
+# rewrites (human, published systems) repeat almost nothing (over 97% distinct), a collapsed model maps most
+# sources onto a handful of outputs, and every other metric of such a row (a low PPL above all) misleads.
+COLLAPSE_BELOW = 0.5
 
 
 def distinct_transfers(ctx: EvalContext) -> MetricValue:
@@ -120,7 +133,12 @@ def distinct_transfers(ctx: EvalContext) -> MetricValue:
     directions = ctx.output("transfers")
     value, per = _per_direction(directions, ctx.corpus.styles,
                                 lambda ds: len({o for d in ds for o in d.outputs}) / sum(len(d.outputs) for d in ds))
-    return MetricValue(value, details={"per_direction": per})
+    collapsed = {name: share for name, share in per.items() if share < COLLAPSE_BELOW}
+    rests_on = ("warning: collapsed: " + ", ".join(f"{name} {share:.1%} distinct" for name, share in collapsed.items())
+                + f" (below {COLLAPSE_BELOW:.0%}); its other metrics describe a handful of sentences"
+                if collapsed else "")
+    return MetricValue(value, details={"per_direction": per, "collapsed_directions": sorted(collapsed),
+                                       "collapse_below": COLLAPSE_BELOW}, rests_on=rests_on)
 
 
 def copied_source(ctx: EvalContext) -> MetricValue:

@@ -3,6 +3,7 @@ sentences (`TextMethod`); models of images are in arae/models/image_arae.py."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -35,6 +36,11 @@ class Method:
     trains = True
     trains_as: str | None = None  # a model whose training this one shares exactly (same training key)
     offers: frozenset[str] = frozenset()  # what tasks may ask of it (arae/models/capabilities.py)
+
+    @classmethod
+    def input_fingerprint(cls, cfg: dict[str, Any], data_dir: Path) -> str | None:
+        """A digest of what the model reads besides the corpus (given outputs), for the run's key."""
+        return None
 
     def __init__(self, cfg: dict[str, Any], device: torch.device):
         self.cfg, self.device = cfg, device

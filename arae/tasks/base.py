@@ -42,6 +42,7 @@ class RunPlan:
     train_key: str                  # what decides the trained weights; equal keys train identically
     dir: Path
     metrics: tuple                  # the spec's MetricSpecs this run computes (--metric selects; default all)
+    data_dir: Path = Path(".")      # where the datasets (and given outputs) live; not part of the key
 
     @property
     def name(self) -> str:
@@ -227,7 +228,8 @@ def compute_metrics(plan: RunPlan, ctx: EvalContext) -> tuple[dict, float]:
             value["seconds"] = round(time.perf_counter() - began, 3)
             atomic_write_json(path, value)
             shown = value["value"] if value["value"] is not None else f"missing ({value['missing_reason']})"
-            log(plan, f"{name} = {shown}")
+            warned = f"  [{value['rests_on']}]" if "warning" in value.get("rests_on", "") else ""
+            log(plan, f"{name} = {shown}{warned}")
         record = read_json(path)
         total += record.pop("seconds", 0.0)
         results[name] = record

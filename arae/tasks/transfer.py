@@ -9,7 +9,9 @@ from arae.data.corpora import StyledCorpus
 from arae.errors import DataError
 from arae.io import atomic_write_json, atomic_write_text, read_json
 from arae.metrics.transfer import Direction
+from arae.data.vocab import Vocab
 from arae.models.capabilities import TRANSFERS
+from arae.models.given import GivenTransfers, given_folder
 from arae.tasks.base import Produced, RunPlan, Task, build_method, log
 
 N_PREVIEW = 10  # fixed test sentences per direction shown in the report, the same for every row
@@ -31,10 +33,18 @@ class Transfer(Task):
                             f"style transfer needs at least two styles; corpus {corpus.name} has {len(corpus.styles)}")
 
     def build(self, plan, corpus, device):
-        return build_method(plan.config, plan.row.model, corpus.train, plan.seed, device, styles=corpus.by_style["train"])
+        vocab, batcher, method = build_method(plan.config, plan.row.model, corpus.train, plan.seed, device,
+                                              styles=corpus.by_style["train"])
+        if isinstance(method, GivenTransfers):
+            folder = given_folder(plan.config, plan.data_dir)
+            method.read(folder, corpus.styles, corpus.by_style["test"], corpus.description["lowercase"])
+            log(plan, f"scoring the given transfers in {folder} (nothing to train)")
+        return vocab, batcher, method
 
     def produce(self, plan, method, corpus, vocab, device) -> Produced:
-        directions, seconds = _transfers(plan, method, corpus, vocab)
+        given = isinstance(method, GivenTransfers)
+        directions, seconds = _transfers(plan, method, corpus, None if given else vocab,
+                                         plan.config.get("given", {}).get("own_reference"))
         reverse_lm_text, lm_seconds = _reverse_lm_transfers(plan, method, corpus)
         previews = [{"kind": "side_by_side", "section": "Transfers", "title": d.name(corpus.styles),
                      "items": [{"key": i, "source": d.sources[i], "output": d.outputs[i]}
@@ -42,6 +52,9 @@ class Transfer(Task):
         outputs = {"transfers": directions} | ({"reverse_lm_text": reverse_lm_text} if reverse_lm_text else {})
         return Produced(outputs, previews, {"transfers": sum(len(d.outputs) for d in directions),
                                             "reverse_lm_transfers": len(reverse_lm_text)},
+                        notes=method.notes if given else [],
+                        details={"given_files": {f"{corpus.styles[s]}->{corpus.styles[t]}": str(path)
+                                                 for (s, t), path in method.files.items()}} if given else {},
                         data={"reverse_ppl_scored_on": "valid" if corpus.valid else "test"},
                         seconds={"transfer_seconds": round(seconds + lm_seconds, 3)})
 
@@ -71,7 +84,8 @@ def _reverse_lm_transfers(plan: RunPlan, method, corpus) -> tuple[list[str], flo
     return lines, seconds
 
 
-def _transfers(plan: RunPlan, method, corpus, vocab) -> tuple[list[Direction], float]:
+def _transfers(plan: RunPlan, method, corpus, vocab: Vocab | None,
+               own_reference: int | None = None) -> tuple[list[Direction], float]:
     """Every test sentence into every other style, once; a resumed run reads back each direction's file
     that is complete (one line per source) and makes the others."""
     folder, styles = plan.dir / "samples", corpus.styles
@@ -92,7 +106,10 @@ def _transfers(plan: RunPlan, method, corpus, vocab) -> tuple[list[Direction], f
                 atomic_write_json(meta_path, {"n": len(outputs), "seconds": seconds})
                 log(plan, f"{name}: {len(outputs)} transfers in {seconds[name]:.1f}s")
             refs = corpus.references[s] if corpus.references and len(styles) == 2 else None
-            # the sources as the model sees them (out-of-vocabulary words as <unk>), as the official BLEU used them
-            seen = [" ".join(vocab.decode(vocab.encode(w))) for w in sentences]
+            if refs and own_reference is not None:  # a human writer's row: its own rewrites are not its references
+                refs = [r[:own_reference] + r[own_reference + 1:] for r in refs]
+            # the sources as the model sees them (out-of-vocabulary words as <unk>), as the official BLEU used them;
+            # a given system's vocabulary is unknown: its outputs are compared with the sources themselves
+            seen = [" ".join(vocab.decode(vocab.encode(w))) for w in sentences] if vocab else None
             directions.append(Direction(s, t, [" ".join(w) for w in sentences], outputs, refs, seen))
     return directions, round(sum(seconds.values()), 3)

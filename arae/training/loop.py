@@ -45,13 +45,15 @@ def checked(losses: dict[str, torch.Tensor], step: int) -> dict[str, float]:
 
 
 class InterruptRequest:
-    """Ctrl-C during training finishes the current step, saves a checkpoint, then stops (a second
-    Ctrl-C stops at once), so "resume from the last checkpoint" loses at most one step."""
+    """Ctrl-C (SIGINT) or SIGTERM during training finishes the current step, saves a checkpoint, then stops (a
+    second one stops at once), so "resume from the last checkpoint" loses at most one step."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __enter__(self) -> "InterruptRequest":
-        self.requested, self.previous = False, None
+        self.requested, self.previous = False, {}
         with contextlib.suppress(ValueError):  # signals can only be handled in the main thread
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame) -> None:
@@ -60,8 +62,8 @@ class InterruptRequest:
         self.requested = True
 
     def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
 
 
 def train(method: Method, batcher: Batcher, cfg: dict, run_dir: Path,
