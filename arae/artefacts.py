@@ -4,6 +4,8 @@ depend on (the code fingerprint included), and rebuilt only when that key change
 from __future__ import annotations
 
 import fcntl
+import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,5 +29,9 @@ def build_once(root: Path, kind: str, key: dict[str, Any], build: Callable[[Path
         with open(folder / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another process building it: wait for it
             if not manifest.exists():
+                print(f"building the shared {kind} once (kept in {folder}, reused by later runs) ...",
+                      file=sys.stderr, flush=True)
+                began = time.perf_counter()
                 atomic_write_json(manifest, {"key": key, "built": build(folder)})
+                print(f"built the shared {kind} in {time.perf_counter() - began:.0f}s", file=sys.stderr, flush=True)
     return folder, {"artefact": f"{folder.parent.name}/{folder.name}", **read_json(manifest)}

@@ -12,6 +12,7 @@ import benchmarks  # noqa: F401
 from arae.cli import main as run_all
 from arae.data import build_corpus
 from arae.errors import DataError, SuiteError
+from conftest import REPO
 from arae.metrics.transfer import corpus_bleu
 from arae.score import main as score_main, score
 
@@ -20,7 +21,8 @@ REFS = "yelp-references"
 
 def _score_args(data_dir, tmp_path, outputs, **kw):
     return SimpleNamespace(corpus="yelp", outputs=[str(o) for o in outputs], sources=kw.get("sources"),
-                           refs=kw.get("refs"), data_dir=str(data_dir), artefacts=tmp_path / "artefacts")
+                           refs=kw.get("refs"), data_dir=str(data_dir), artefacts=tmp_path / "artefacts",
+                           column=kw.get("column"))
 
 
 def _lines(path) -> list[str]:
@@ -112,12 +114,14 @@ def test_scorer_prints_json_and_rejects_bad_files(fixture_data, tmp_path, capsys
     short.write_text("one line .\n")
     assert score_main([*common, "--outputs", str(short), ok[1]]) == 2
     err = capsys.readouterr().err
-    assert f"{short}: 1 lines, but the negative test sentences" in err and "has 40" in err
+    assert f"{short}: 1 lines, but the negative test sentences" in err and ") are 40" in err
 
-    bad = tmp_path / "bad.txt"
+    bad = tmp_path / "bad.txt"  # one rule for every line-aligned file: repaired, and said with file and line
     bad.write_bytes(b"fine .\n" * 3 + b"caf\xe9 .\n" + b"fine .\n" * 36)
-    assert score_main([*common, "--outputs", str(bad), ok[1]]) == 2
-    assert f"{bad}:4: not valid UTF-8" in capsys.readouterr().err
+    assert score_main([*common, "--outputs", str(bad), ok[1]]) == 0
+    printed = capsys.readouterr()
+    assert f"warning: {bad}: bytes that are not UTF-8 replaced on line(s) 4" in printed.err
+    assert f"{bad}: bytes that are not UTF-8 replaced on line(s) 4" in json.loads(printed.out)["warnings"]
 
     assert score_main([*common, "--outputs", ok[0]]) == 2
     assert "--outputs takes 2 files" in capsys.readouterr().err
@@ -137,7 +141,7 @@ def test_scorer_takes_other_sources_and_references(fixture_data, tmp_path):
     result = score(args)
     assert result["overall"]["ref_bleu"] == pytest.approx(100)
     assert result["overall"]["n"] == 4
-    with pytest.raises(DataError, match="r1.txt: 2 lines, but .*s0.txt has 3"):
+    with pytest.raises(DataError, match="r1.txt: 2 lines, but .*s0.txt are 3"):
         sources[0].write_text("a .\nb .\nc .\n")
         score(_score_args(fixture_data, tmp_path, [sources[0], sources[1]], sources=[str(s) for s in sources],
                           refs=[str(refs[1]), str(refs[1])]))
@@ -174,7 +178,18 @@ def test_three_styles_train_transfer_and_score_end_to_end(tmp_path):
         assert n_lm > result["counts"]["transfers"] / 2 and metrics["reverse_ppl.kenlm5"]["details"]["n_samples"] == n_lm
     spec = json.loads((out / "yelp_transfer" / "benchmark.json").read_text())
     assert spec["paper"] == {} and spec["title"].startswith("Style transfer on")
-    assert len(list((out / "yelp_transfer" / "arae_lambda1").glob("seed0-*/samples/*-to-*.txt"))) == 6
+    assert spec["paper_ref"] == "" and spec["claims"] == [] and spec["notes"] == []  # no Yelp or paper wording
+    files = sorted(str(p) for p in (out / "yelp_transfer" / "arae_lambda1").glob("seed0-*/samples/*-to-*.txt"))
+    assert len(files) == 6
+    # every run can be re-scored: the direction is read from each file's name, in any order
+    rescored = subprocess.run([sys.executable, "-m", "arae", "score", str(folder), "--outputs", *reversed(files),
+                               "--artefacts", str(out / "_artefacts")], cwd=REPO, capture_output=True, text=True)
+    assert rescored.returncode == 0, rescored.stderr[-2000:]
+    directions = json.loads(rescored.stdout)["directions"]
+    assert len(directions) == 6 and "music->politics" in directions
+    report = (out / "report" / "summary.md").read_text()
+    assert "Per direction, Transfer" in report and "sports->politics" in report
+    assert "Left out, no value in any run: BLEU (4 refs) (ref_bleu.sacrebleu): no human references" in report
 
 
 def test_a_style_without_enough_sentences_is_a_clear_data_error(tmp_path):
@@ -255,3 +270,25 @@ def test_the_judge_learns_from_the_whole_training_split_whatever_the_preset_trai
     judges = [judge_for(ctx(c), "tfidf") for c in (capped, whole)]
     assert judges[0].info["artefact"] == judges[1].info["artefact"]  # one judge, built once
     assert judges[0].info["built"]["n_train"] == sum(map(len, whole.by_style["train"]))
+
+
+def test_scorer_warns_of_sources_the_judge_and_lm_learnt_from_and_flags_collapse(fixture_data, tmp_path, capsys):
+    """Sources taken from the training split get counts of what the judges and the LM saw; one output for
+    every source is flagged as collapsed, on the console and in the JSON."""
+    from arae.data import build_corpus
+    corpus = build_corpus("yelp", fixture_data, maxlen=10**6)
+    sources = [tmp_path / "s0.txt", tmp_path / "s1.txt"]
+    for path, style in zip(sources, corpus.by_style["train"]):
+        path.write_text("".join(" ".join(s) + "\n" for s in style[:30]))
+    collapsed = [tmp_path / "o0.txt", tmp_path / "o1.txt"]
+    for path in collapsed:
+        path.write_text("what is the <unk> ?\n" * 30)
+    assert score_main(["yelp", "--data-dir", str(fixture_data), "--artefacts", str(tmp_path / "a"), "--outputs",
+                       *map(str, collapsed), "--sources", *map(str, sources)]) == 0
+    printed = capsys.readouterr()
+    result = json.loads(printed.out)
+    assert "60 of 60 source sentences are in the judges' training text" in result["warnings"]
+    assert "60 of 60 source sentences are in the forward LM's training text" in result["warnings"]
+    assert any("collapsed: negative->positive 3.3% distinct" in w for w in result["warnings"])
+    assert "warning: 60 of 60 source sentences are in the judges'" in printed.err
+    assert "building the shared judge-fasttext once" in printed.err  # progress while shared models are built

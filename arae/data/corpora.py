@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator
 
-from arae.data.readers import (NLIPair, locate_snli, read_lines_replacing_bad_utf8, read_sentences, read_snli,
+from arae.data.readers import (NLIPair, locate_snli, read_given_lines, read_sentences, read_snli,
                                snli_lm_sentences)
 from arae.errors import ConfigError, DataError
 from arae.registry import Registry
@@ -254,9 +254,7 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
     for k in range(2):
         for r in range(4):
             path = refs_dir / f"reference{r}.{k}"
-            lines, bad = read_lines_replacing_bad_utf8(path)
-            if len(lines) != len(test[k]):
-                raise DataError(path, f"{len(lines)} references for {len(test[k])} test sentences in {test_files[k]}")
+            lines, bad = read_given_lines(path, len(test[k]), f"the test sentences of {test_files[k]}")
             replaced += [f"{path}:{line}" for line in bad]
             for i, line in enumerate(lines):
                 references[k][i].append(line.lower() if lowercase else line)

@@ -58,6 +58,19 @@ def judge_for(ctx: EvalContext, flavour: str) -> StyleJudge:
                        Path(ctx.artefact_root))
 
 
+def training_overlap(corpus, sources: list[list[str]]) -> list[str]:
+    """Warnings, with counts, for source sentences (one list per style) that the judges or the forward LM
+    learnt from: their transfers are then judged and scored by models that have seen them (a PPL far too
+    low, an accuracy too high)."""
+    judged = {" ".join(s) for style in (corpus.full_train or corpus.by_style["train"]) for s in style}
+    modelled = {" ".join(s) for s in corpus.train}
+    n = sum(map(len, sources))
+    in_judge = sum(s in judged for style in sources for s in style)
+    in_lm = sum(s in modelled for style in sources for s in style)
+    counts = {"the judges'": in_judge, "the forward LM's": in_lm}
+    return [f"{count:,} of {n:,} source sentences are in {whose} training text" for whose, count in counts.items() if count]
+
+
 def _judge_record(judge: StyleJudge) -> tuple[dict, str]:
     """The judge's details for every metric that uses it, and the sentence of what the metric rests on."""
     built = judge.info["built"]
