@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="folder with the datasets (default: $ARAE_DATA_DIR, else ~/.cache/arae/data)")
     p.add_argument("--download", metavar="DATASET", action="append",
                    help="download a dataset into the data folder first, verified by sha256: snli, yelp_shen, "
-                        "yelp_references, mnist, or all (every one of them); repeatable. Files already there "
+                        "yelp_references, yelp_published, mnist, or all (every one of them); repeatable. Files already there "
                         "and intact are kept; network errors are retried")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: cuda if available")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -296,12 +296,23 @@ def _parts(rows: list[dict], metrics: list[dict], runs: list[RunRecord]) -> list
         parts = list(dict.fromkeys(p for by_part in values.values() for p in by_part))
         if len(parts) < 2:
             continue
+        cell = lambda row, part: fmt(fmean(values[row][part])) if part in values.get(row, {}) else "—"  # noqa: E731
         tables.append({"metric": m["label"], "name": m["name"], "arrow": m["arrow"], "parts": parts,
-                       "rows": [{"label": r["label"], "cells": [fmt(fmean(values[r["name"]][p]))
-                                                                if p in values.get(r["name"], {}) else "—"
-                                                                for p in parts]}
-                                for r in rows if r["name"] in values]})
+                       "rows": [{"label": r["label"], "cells": [cell(r["name"], p) for p in parts]}
+                                for r in rows if r["name"] in values],
+                       "matrices": _matrices(parts, [r for r in rows if r["name"] in values], cell)})
     return tables
+
+
+def _matrices(parts: list[str], rows: list[dict], cell) -> list[dict]:
+    """With more than two styles, each row's parts named "source->target" as a source x target matrix."""
+    pairs = [p.split("->") for p in parts]
+    styles = list(dict.fromkeys(s for pair in pairs for s in pair))
+    if len(styles) <= 2 or any(len(pair) != 2 for pair in pairs):
+        return []
+    return [{"label": r["label"], "styles": styles,
+             "cells": [[cell(r["name"], f"{a}->{b}") if a != b else "" for b in styles] for a in styles]}
+            for r in rows]
 
 
 def _with_values(metrics: list[dict], stats: list[CellStat], paper: dict) -> tuple[list[dict], list[str]]:

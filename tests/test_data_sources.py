@@ -37,11 +37,11 @@ def _served(tmp_path, name, data: bytes):
     return path.as_uri()
 
 
-def test_registry_lists_the_four_datasets_with_their_layout_folders():
-    assert DATASETS.names() == ["mnist", "snli", "yelp_references", "yelp_shen"]
+def test_registry_lists_the_five_datasets_with_their_layout_folders():
+    assert DATASETS.names() == ["mnist", "snli", "yelp_published", "yelp_references", "yelp_shen"]
     folders = {n: DATASETS.get(n).folder for n in DATASETS}
-    assert folders == {"mnist": "mnist", "snli": "snli", "yelp_references": "yelp-references",
-                       "yelp_shen": "yelp"}
+    assert folders == {"mnist": "mnist", "snli": "snli", "yelp_published": "yelp-published",
+                       "yelp_references": "yelp-references", "yelp_shen": "yelp"}
     for name in DATASETS:
         for f in DATASETS.get(name).files:
             assert f.url.startswith("https://") and f.url.endswith(f.filename)
@@ -199,16 +199,16 @@ def test_all_expands_to_every_registered_dataset_and_checks_names_first(monkeypa
     fetched = []
     monkeypatch.setattr(sources, "download", lambda name, data_dir, progress: fetched.append(name))
     sources.download_datasets(["all"], tmp_path)
-    assert fetched == DATASETS.names() == ["mnist", "snli", "yelp_references", "yelp_shen"]
+    assert fetched == DATASETS.names() == ["mnist", "snli", "yelp_published", "yelp_references", "yelp_shen"]
     assert sources.dataset_names(["snli", "all", "snli"]) == [
-        "snli", "mnist", "yelp_references", "yelp_shen"]
+        "snli", "mnist", "yelp_published", "yelp_references", "yelp_shen"]
 
     fetched.clear()
     with pytest.raises(ConfigError) as err:
         sources.download_datasets(["snli", "mnsit"], tmp_path)
     assert fetched == []  # the typo is caught before snli is fetched
     assert "did you mean 'mnist'" in str(err.value)
-    assert "(known: mnist, snli, yelp_references, yelp_shen, all)" in str(err.value)
+    assert "(known: mnist, snli, yelp_published, yelp_references, yelp_shen, all)" in str(err.value)
     with pytest.raises(ConfigError, match="did you mean 'all'"):
         sources.dataset_names(["alll"])
 
@@ -284,3 +284,12 @@ def test_progress_reports_bytes_done_of_content_length_and_percentage(
 def test_progress_without_a_content_length_says_only_the_bytes_done():
     assert sources._progress_line("x.zip", 42_100_000, None) == "  x.zip: 42.1 MB"
     assert sources._progress_line("x.zip", 42_100_000, 94_600_000) == "  x.zip: 42.1 of 94.6 MB (44%)"
+
+
+def test_the_published_outputs_source_matches_the_offline_copy_file_for_file(shared):
+    """Every file the download would fetch is in the offline copy with the same hash, and vice versa."""
+    from arae.data.sources import sha256_file
+    src = DATASETS.get("yelp_published")
+    folder = shared / src.folder
+    assert {f.filename: f.sha256 for f in src.files} == {
+        str(p.relative_to(folder)): sha256_file(p) for p in folder.glob("*/test.*.tsf")}

@@ -190,6 +190,8 @@ def test_three_styles_train_transfer_and_score_end_to_end(tmp_path):
     report = (out / "report" / "summary.md").read_text()
     assert "Per direction, Transfer" in report and "sports->politics" in report
     assert "Left out, no value in any run: BLEU (4 refs) (ref_bleu.sacrebleu): no human references" in report
+    html = next((out / "report").glob("yelp_transfer*.html")).read_text()
+    assert html.count("source ↓ target →") >= 6  # a direction matrix per row for more than two styles
 
 
 def test_a_style_without_enough_sentences_is_a_clear_data_error(tmp_path):

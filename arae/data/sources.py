@@ -61,6 +61,7 @@ _SHEN = "https://raw.githubusercontent.com/shentianxiao/language-style-transfer/
 _LI = "https://raw.githubusercontent.com/lijuncen/Sentiment-and-Style-Transfer/master/data/yelp/"
 _LUO = "https://raw.githubusercontent.com/luofuli/DualRL/master/references/yelp/"
 _MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+_DUALRL_OUTPUTS = "https://raw.githubusercontent.com/luofuli/DualRL/f412d903de683cf00ca471a1e413f916911a811c/outputs/yelp/"
 
 
 def _files(base: str, hashes: dict[str, str | None]) -> tuple[RemoteFile, ...]:
@@ -123,6 +124,78 @@ DATASETS.add("yelp_references", DatasetSource(
     citation="Li, Jia, He, Liang. Delete, Retrieve, Generate. NAACL 2018; Luo et al. A Dual "
              "Reinforcement Learning Framework for Unsupervised Text Style Transfer. IJCAI 2019.",
     licence="CC BY-SA 4.0 (Li et al.) / MIT (Luo et al.)",
+))
+
+DATASETS.add("yelp_published", DatasetSource(
+    name="yelp_published",
+    description="Published systems' and human writers' transfers of the Li et al. 2018 test sentences (11 systems, "
+                "4 writers): <system>/test.{0,1}.tsf one transfer a line, test.{0-1,1-0}.tsf source<TAB>transfer",
+    folder="yelp-published",
+    files=_files(_DUALRL_OUTPUTS, {
+        "BackTranslation_Pr/test.0.tsf": "2736dd0ae7e5ff490f1e3f523f97253be2c6b0b6527bd0a1e3c947f28f056d66",
+        "BackTranslation_Pr/test.1.tsf": "a8977f5a43f7e430157d30bcb2742594ceb06463a5faa6e8de2a61b6ef245535",
+        "BackTranslation_Pr/test.0-1.tsf": "dcd003e4a38da70c4e61ce8b778882726c640cbc4f92a48293ea4c920a71b9e7",
+        "BackTranslation_Pr/test.1-0.tsf": "d6bf2ca86f93554ff3e51f10cfef3f16b0cad6e1543735ff2c5f8c69b954f0b1",
+        "CrossAlignment_Shen/test.0.tsf": "b69ed0bf3a3142bf9861a72017b02afb2123e56357b86f5dbc9b7cadee34a81f",
+        "CrossAlignment_Shen/test.1.tsf": "776ff16519477bf7a6f0bd3d8eb5d3360aeffdcc2ea79eb529e0ae4c1e254742",
+        "CrossAlignment_Shen/test.0-1.tsf": "15b7a158aee27efe9bce2b12dd5e595c13e96e67d739e0a8b47602ec93668c9c",
+        "CrossAlignment_Shen/test.1-0.tsf": "c96bd6b8b85f0f1bb97cd90b12741dd7eecf115c3cf59fcdefb6eed2a3319a9e",
+        "DeleteOnly_Li/test.0.tsf": "ab50e3167390808628076afde94f790011ae84c573903a1a65a62ff14eb3eabd",
+        "DeleteOnly_Li/test.1.tsf": "82b1764256af02349ac6221c220004b5b3f76b60cac5291e0fd3dc3ed8ed8b33",
+        "DeleteOnly_Li/test.0-1.tsf": "c872b98c059b3e051a0e872f950556e3f27ff70bd64364304cc4b04a872f4645",
+        "DeleteOnly_Li/test.1-0.tsf": "289736c9bc943cb73ad3b2e2c3ce5d723e06d3c83b20dc39f1fd1a10f8ae016f",
+        "DeleteRetrieve_Li/test.0.tsf": "79a6a442f1b730880a78ee2bd39c9cd5530b73fcf03034ffb84163d074540132",
+        "DeleteRetrieve_Li/test.1.tsf": "3a638dab037bdd65eea74e8f2a3ea94c93c06c89c48d44430d37291c15a8ca46",
+        "DeleteRetrieve_Li/test.0-1.tsf": "aa70524f44fe670506e7a736f8c840a6fd9e110f7da501e64520aaf2448d45bf",
+        "DeleteRetrieve_Li/test.1-0.tsf": "7be7e647dd9f16090ac4deace80107b781a763067c3f30912edf86ab6d30a0f8",
+        "DualRL/test.0.tsf": "c8938a1ebc60cafd9accb5d1656c7946d37b7abf16c32446abedbfa368da48e4",
+        "DualRL/test.1.tsf": "71c9c30ba68dd724e3b12b345e3700056d7487b95020bd4fc8de5a086a434c07",
+        "DualRL/test.0-1.tsf": "ef5ca683ceb8d6c5b68fa584b2f36bb48bbb95018a74b7afedd11224bda5e7d1",
+        "DualRL/test.1-0.tsf": "3663993d1eb2f7d59195abb0075cb1555a50f0d09dba4f7c9537d9b131e112d4",
+        "Human0/test.0.tsf": "102cd3dbbb082f967304b4b7ba9a10aa4739b35e8cf61eea91e5cebc5843fcf8",
+        "Human0/test.1.tsf": "64bb25a4e18dbcec18879c01298957b81f598950055c816a8d44f5fe95463f8d",
+        "Human0/test.0-1.tsf": "34936cf6353d5126085c55e503f02a72e5bce6ba1cccf2f73eb9d477436ac517",
+        "Human0/test.1-0.tsf": "8a212bae89671641a9d619845625af32298274572fd0ff5d31847643631d9b4a",
+        "Human1/test.0.tsf": "027eebd99881c962fcfc307cef700d7a4dad660bbbe56798b1b5b50848695318",
+        "Human1/test.1.tsf": "fcfddaca014fd1ca15f168519abca1ec8446ac32b09fb4e03c13cabecf9e7b5c",
+        "Human1/test.0-1.tsf": "84572e0d89bed89475c34e21ff26bbef191ef3b7d68e13a03ed810d3a28c37b9",
+        "Human1/test.1-0.tsf": "6de40391529b1c515e745b9ea792fc140ae282b01163509f36d75c2b1bd3e4a2",
+        "Human2/test.0.tsf": "cd7ea125ed01cb14215e4001351a6bc7435ea6ca49d2962d8fcced535ebee523",
+        "Human2/test.1.tsf": "eae00138a54354e190459ede15d327b7de469a5e98fb459eddda66c06fcf35f4",
+        "Human2/test.0-1.tsf": "643b4136c14936ed25352680185f3eacf72b0b32c333e98120fe510ce1cd722c",
+        "Human2/test.1-0.tsf": "190038e3d97bd78c1d4cf0bf6cddecc7d7c1a87cef4bc63b68712586f5e46fc1",
+        "Human3/test.0.tsf": "48fcde5e4c31b0d5557ce23a916788f3ab63158c6dc2127d1699af69e1e882fb",
+        "Human3/test.1.tsf": "df2bd05e05e133b324b3cdff32a9af5d49130ec1a3177eaa05a2afa7fac57a62",
+        "Human3/test.0-1.tsf": "76d41f3420c91dd2ab17f62517a8d33a8f7b4317e414d6783a9d691c5ff957da",
+        "Human3/test.1-0.tsf": "ab27fef2f7943665c97674b3556e945c91bf19a7f7c22771f4f37e4d563c8bb1",
+        "Multidecoder_Fu/test.0.tsf": "74eb620634897977f1b7549cfef23d3bf9ca6f1210a0d60d7e80ab3d865ccce1",
+        "Multidecoder_Fu/test.1.tsf": "029bac6c6200a2d0cf6b32462ec68539ef5414224b6c6aaf2d5ebda4d7d5072d",
+        "Multidecoder_Fu/test.0-1.tsf": "1d9858e0326c1ca6be285919b8dbe5b34ba324df87d41bccc2cf69fff6a7dd7f",
+        "Multidecoder_Fu/test.1-0.tsf": "8f67b74739f7362f3294fdbf87b75ad85223e29903a82e70a865596171f84261",
+        "RetrieveOnly_Li/test.0.tsf": "87505c5b34344023a4a3e6bfea107d20142c7a3c1676808e56ab0df2138dfc62",
+        "RetrieveOnly_Li/test.1.tsf": "579acf1cbc0b2999e5bd21b5181cc8f9ded2414aaa5cd0e70c33aca68658c6f3",
+        "RetrieveOnly_Li/test.0-1.tsf": "5952a6cb68f7ca0611273b999e6a39918c600b595fe27a140926bdad5b917650",
+        "RetrieveOnly_Li/test.1-0.tsf": "9e73fe6fae8024017a1ac891ac379cccfd31037f70f65150a63e1497347228ae",
+        "StyleEmbedding_Fu/test.0.tsf": "a659084926631e499828a1c652f01638b29b4ed49e891e0c5a3767cbb9be218f",
+        "StyleEmbedding_Fu/test.1.tsf": "76cbbcff29d610391f080b831fea758b8ac91d6b4b4ebe351443ab5e492c4f2b",
+        "StyleEmbedding_Fu/test.0-1.tsf": "75ac33de649e60cc712a816bfe6e34aa5426592508d86c494711483a7e08046a",
+        "StyleEmbedding_Fu/test.1-0.tsf": "43154d6fc1b2a14a6ede27a788895c42cf624f6dae6c9d1099ab93da7b2fa087",
+        "TemplateBase_Li/test.0.tsf": "a6843537f74ed89a9dfa77a6e36735eae29b5de9e7c346dae84c09789a2d50f6",
+        "TemplateBase_Li/test.1.tsf": "3ceec2616a97365e90e2cfea60d8c2a969ca0c65c2d6e0112aedd4bc35b00ec1",
+        "TemplateBase_Li/test.0-1.tsf": "059564cb11381b1ede7f9203525510842bc82a7a3f751f77a14a583d4c7bfa76",
+        "TemplateBase_Li/test.1-0.tsf": "1c06d5642db59797702de98b2a213ae4e8eda132ee4423fcdd02378c4f6fa6f4",
+        "UnpairedRL_Xu/test.0.tsf": "e8d6ecda5255072a44602e0edfc23d85d5eba68929420a60cb72beffacee84a6",
+        "UnpairedRL_Xu/test.1.tsf": "034f5217c2c66d0168421acd5536a5b7b78f754efe0b57b7d6a32cf633dbecd5",
+        "UnpairedRL_Xu/test.0-1.tsf": "8d1805e862503b4a81f44369c570e77bd3b238bd45a726983bca128b52f97eb0",
+        "UnpairedRL_Xu/test.1-0.tsf": "cb5f40d0c8de669cc26e590ec57eb6e51beaf51ee05404029737248fb9bc831d",
+        "UnsuperMT_Zhang/test.0.tsf": "037298117e71df66fa8172cb3c58dbc9adb4058f001554f54a18c644fdd3c073",
+        "UnsuperMT_Zhang/test.1.tsf": "711af79929e5f979052f830deb4c1c03ebc011276e2f089dccbefc716d4b6357",
+        "UnsuperMT_Zhang/test.0-1.tsf": "d3585199adc6d209eb1c025944edffac3b72ca7d5f3f6cd04e6e327355413988",
+        "UnsuperMT_Zhang/test.1-0.tsf": "3ea7a30bdde77fbe2f82414ac5ec892dbe13a4d4706eb425e1e59f90caadd769",
+    }),
+    citation="Luo et al. A Dual Reinforcement Learning Framework for Unsupervised Text Style Transfer. IJCAI 2019 "
+             "(the collection), and each system's paper.",
+    licence="MIT (luofuli/DualRL)",
 ))
 
 DATASETS.add("mnist", DatasetSource(
@@ -196,6 +269,7 @@ def download(source: str | DatasetSource, data_dir: str | Path, *, progress: boo
     recorded = {}
     for remote in src.files:
         target = folder / remote.filename
+        target.parent.mkdir(parents=True, exist_ok=True)  # a file may sit in a sub-folder (one per system)
         if not _is_current(target, remote):
             _fetch(remote, target, progress)
         actual = sha256_file(target)

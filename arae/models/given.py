@@ -29,7 +29,10 @@ def given_folder(cfg: dict, data_dir: Path) -> Path:
 def direction_files(folder: Path, styles: tuple[str, ...]) -> dict[tuple[int, int], Path]:
     """(source, target) -> the file of that direction's transfers; every direction of `styles` must have one."""
     if not folder.is_dir():
-        raise DataError(folder, "not a folder of transfers (expected <source>-to-<target>.txt or test.<k>.tsf files)")
+        hint = (" (the published outputs: python run_all.py --download yelp_published --data-dir DATA)"
+                if "yelp-published" in folder.parts else "")
+        raise DataError(folder, "not a folder of transfers (expected <source>-to-<target>.txt or test.<k>.tsf "
+                                f"files){hint}")
     named = {(s, t): folder / f"{a}-to-{b}.txt" for s, a in enumerate(styles) for t, b in enumerate(styles) if s != t}
     if any(p.exists() for p in named.values()):
         missing = [p.name for p in named.values() if not p.exists()]
