@@ -18,6 +18,7 @@ from arae.io import atomic_write_text, read_jsonl
 from arae.results import (MIN_SEEDS, fmt, timing_means, CellStat, RunRecord, check_claims, check_targets, collect_runs,
                           latest_runs, load_benchmark_specs, summarize, write_summary_csv)
 from reports.figures import curves_png, image_grid_png, tradeoff_png
+from reports.results_json import results_document
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV_FIELDS = ("git_sha", "python", "torch", "kenlm", "sacrebleu", "platform", "cpu", "device",
@@ -76,7 +77,16 @@ def _cell(stat: CellStat | None, metric: dict, paper_row: dict, footnotes: list[
             "ours": fmt(mean) + (f" ± {fmt(ci)}" if ci is not None else ""),
             "delta": "—" if delta is None else fmt(delta, signed=True), "tone": tone,
             "reason": "; ".join(reasons), "note": len(footnotes) if reasons else None,
-            "rests_on": stat.rests_on_text if stat else ""}
+            "rests_on": stat.rests_on_text if stat else "",
+            "per_seed": _per_seed(stat)}
+
+
+def _per_seed(stat: CellStat | None) -> str:
+    """The values behind a mean, seed by seed (opened from the cell)."""
+    if not stat or not stat.values:
+        return ""
+    seeds = [seed for seed, _ in stat.rests_on] if len(stat.rests_on) == len(stat.values) else [None] * len(stat.values)
+    return "; ".join(f"seed {seed}: {fmt(v)}" if seed is not None else fmt(v) for seed, v in zip(seeds, stat.values))
 
 
 def _table(spec: dict, group: tuple, cells: list[CellStat], rows: list[dict], metrics: list[dict],
@@ -431,4 +441,5 @@ def render_report(out_dir: str | Path) -> Path:
         page = env.get_template("benchmark.html.j2").render(b=bench, min_seeds=MIN_SEEDS)
         atomic_write_text(report / f"{bench['name']}.html", page)
     atomic_write_text(report / "summary.md", env.get_template("summary.md.j2").render(ctx))
+    atomic_write_text(report / "results.json", json.dumps(results_document(specs, stats, paper_number), indent=1) + "\n")
     return report

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
+
 from arae.results import CSV_COLUMNS, CellStat, check_claims, collect_runs, fmt, load_benchmark_specs, summarize
 from reports import render_report
 
@@ -138,8 +140,8 @@ def test_benchmark_html(out):
     assert ('<span class="missing" title="seed 0: judge unavailable offline; '
             'seed 1: run failed: CUDA out of memory &lt;oops&gt;">missing</span>') in html
     assert html.count('class="l not-comparable"') == 3 and html.count('class="l undecided"') == 3
-    assert ('82.00 ± 25.41 <span class="n">n=2</span> <span class="n">seed 0: OOV 1.2%; lmplz used '
-            '--discount_fallback; seed 1: OOV 1.4%</span>') in html
+    assert ('82.00 ± 25.41 <details class="n seeds"><summary>n=2</summary>seed 0: 80.00; seed 1: 84.00</details> '
+            '<span class="n">seed 0: OOV 1.2%; lmplz used --discount_fallback; seed 1: OOV 1.4%</span>') in html
     assert html.count("OOV 1.2%") == 1
     for text in ("ours: 5-gram KenLM", "SNLI dev as training pool", "free text note",
                  "smoke preset: not comparable to the paper", "200.5", '<img class="curves" src="data:image/png;base64,'):
@@ -258,3 +260,18 @@ def test_the_readme_reads_back_each_claims_latest_verdict_from_generated_blocks(
     assert "recorded 2025-01-02" in block and len(expected) == 3
     assert {text: (v.verdict, v.at_scale, v.preset, v.recorded) for (bench, text), v in found.items()} == {
         c.text: ("not comparable", c.at_scale, "smoke", "2025-01-02") for c in expected}
+
+
+def test_results_json_holds_every_cell_and_validates_against_its_schema(out):
+    import jsonschema
+    document = json.loads((render_report(out) / "results.json").read_text())
+    schema = json.loads((REPO / "reports" / "results.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    cells = {(c["row"], c["metric"]): c for c in document["cells"]}
+    arae = cells[("arae", "reverse_ppl.kenlm5")]
+    assert arae["mean"] == 82.0 and arae["n"] == 2 and sorted(s["value"] for s in arae["per_seed"]) == [80.0, 84.0]
+    assert arae["paper"] == 70 and arae["delta"] == 12.0
+    assert arae["verdicts"] and arae["verdicts"][0]["verdict"] == "not comparable"
+    assert cells[("ae", "reverse_ppl.kenlm5")]["missing"][0]["reason"].startswith("run failed")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**document, "cells": [{**arae, "n": -1}]}, schema)
