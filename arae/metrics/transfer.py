@@ -135,9 +135,9 @@ def reference_bleu(ctx: EvalContext, aggregation: str = "pooled") -> MetricValue
                  references_per_sentence=sorted({len(r) for d in with_refs for r in d.references}))
 
 
-# A direction whose distinct transfers are fewer than this share of its transfers is flagged as collapsed: real
-# rewrites (human, published systems) repeat almost nothing (over 97% distinct), a collapsed model maps most
-# sources onto a handful of outputs, and every other metric of such a row (a low PPL above all) misleads.
+# A direction whose distinct transfers are fewer than this share of its transfers is flagged as collapsed: on the
+# Yelp test set the human rewrites are at least 99.3% distinct and the published systems at least 74%, a collapsed
+# model maps most sources onto a handful of outputs, and every other metric of such a row (a low PPL) misleads.
 COLLAPSE_BELOW = 0.5
 
 
