@@ -3,7 +3,8 @@
 #   1. Debian packages needed to build KenLM's lmplz (only the missing ones are installed);
 #   2. a virtualenv (.venv, or $ARAE_VENV) with the suite and its test extra (torch==2.13.0 pinned);
 #   3. KenLM's lmplz and build_binary, built from the official kenlm==0.3.0 source package on PyPI
-#      and installed into the virtualenv's bin/ (where the suite looks for them).
+#      and installed into the virtualenv's bin/ (where the suite looks for them);
+#   4. Debian's chromium, where apt can install it: tests/test_browser.py opens the report in it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${ARAE_VENV:-.venv}
@@ -16,18 +17,23 @@ missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] installing Debian packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "[setup] installing Debian's chromium (headless, for the report's browser test)"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium; } \
+    || echo "[setup] warning: chromium could not be installed; tests/test_browser.py will fail without it"
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "[setup] creating virtualenv $VENV"
   "$PY" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import arae, torch, kenlm, pytest, matplotlib, jinja2, scipy, sacrebleu, sklearn, submitit, threadpoolctl, mkdocs, material" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import arae, torch, kenlm, pytest, matplotlib, jinja2, scipy, sacrebleu, sklearn, submitit, threadpoolctl, mkdocs, material, fasttext, jsonschema" 2>/dev/null; then
   echo "[setup] installing Python packages (torch==2.13.0, kenlm, ...)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".[test]"
