@@ -110,7 +110,8 @@ _CLAIM = re.compile(r"^- (?!target: )(?P<text>.*): \*\*(?P<verdict>pass|fail|und
 
 def recorded_verdicts(page: Path) -> dict[tuple[str, str], RecordedVerdict]:
     """(benchmark, claim text) -> its latest verdict among the page's generated results blocks: the block
-    recorded last, the first on the page among those recorded the same day."""
+    recorded last, the first on the page among those recorded the same day. A block whose runs lack a side of
+    a claim (a block of other rows) did not judge it and does not count for it."""
     found: dict[tuple[str, str], RecordedVerdict] = {}
     for match in _BLOCK.finditer(page.read_text(encoding="utf-8")):
         benchmark = preset = date = None
@@ -121,7 +122,7 @@ def recorded_verdicts(page: Path) -> dict[tuple[str, str], RecordedVerdict]:
                 comparable = True
             elif "Claims (not comparable to the paper" in line:
                 comparable = False
-            elif (claim := _CLAIM.match(line)) and benchmark:
+            elif (claim := _CLAIM.match(line)) and benchmark and "a side has no value" not in line:
                 key = (benchmark, claim["text"])
                 if key not in found or date > found[key].recorded:
                     found[key] = RecordedVerdict(claim["verdict"] if comparable else "not comparable",

@@ -33,3 +33,12 @@ def test_the_readme_verdicts_are_the_generated_ones(tmp_path):
         "README.md's generated blocks are stale: run python run_all.py --list --readme README.md"
     block = re.search(r"<!-- verdicts -->\n(.*?)\n<!-- /verdicts -->", readme.read_text(), re.S).group(1)
     assert block.count("\n| `") == sum(len(BENCHMARKS.get(n).claims) for n in BENCHMARKS.names())
+
+
+def test_a_later_block_that_lacks_a_side_of_a_claim_does_not_replace_its_verdict(tmp_path):
+    from reports.readme import recorded_verdicts
+    page = (REPO / "docs" / "benchmarks" / "yelp_transfer.md").read_text(encoding="utf-8")
+    assert "<!-- results:yelp-published -->" in page  # the published rows' block: no trained row, no claim judged
+    verdicts = recorded_verdicts(REPO / "docs" / "benchmarks" / "yelp_transfer.md")
+    bleu = verdicts[("yelp_transfer", "BLEU: ARAE (λ=1) keeps more content than cross-aligned")]
+    assert bleu.preset == "small"  # from the small run's block, not the later smoke block of published rows
