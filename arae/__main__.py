@@ -7,4 +7,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["score"]:
         from arae.score import main as score_main
         sys.exit(score_main(sys.argv[2:]))
-    sys.exit(main())
+    sys.exit(main(prog="python -m arae"))

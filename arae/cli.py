@@ -20,9 +20,10 @@ PRESETS = ("smoke", "small", "paper")
 OUTCOME_NOTES = {"skipped": "already done", "locked": "being run by another process; skipped here"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "run_all.py") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="run_all.py", description=__doc__,
+        prog=prog, description=__doc__ + "\nTo score transfers someone made without running anything: "
+                                         "python -m arae score --help.",
         epilog="Examples:\n  python run_all.py --preset smoke\n"
                "  python run_all.py -b snli_generation --preset small --seeds 3 --out runs/small\n"
                "  python run_all.py -b snli_generation --set train.steps=500 --set data=~/my_corpus\n"
@@ -223,9 +224,13 @@ def run(args: argparse.Namespace) -> int:
             return 0
     write_report(args.out)
     failed = [n for n, o in outcomes.items() if o == "failed"]
-    print(f"{len(plans)} runs in {time.perf_counter() - began:.0f}s: "
-          + ", ".join(f"{sum(o == k for o in outcomes.values())} {k}" for k in ("done", "skipped", "locked", "failed")),
-          file=sys.stderr)
+    counts = {k: sum(o == k for o in outcomes.values()) for k in ("done", "skipped", "locked", "failed")}
+    if counts["skipped"] == len(plans):
+        print(f"all {len(plans)} runs were already done: nothing ran (--force runs them again); "
+              f"report: {args.out / 'report' / 'index.html'}", file=sys.stderr)
+    else:
+        print(f"{len(plans)} runs in {time.perf_counter() - began:.0f}s: "
+              + ", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
     if failed:
         print("failed runs: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0
@@ -243,9 +248,10 @@ def exit_code(command, args) -> int:
         return 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.command = shlex.join(["python", "run_all.py", *(sys.argv[1:] if argv is None else argv)])
+def main(argv: list[str] | None = None, prog: str = "run_all.py") -> int:
+    args = build_parser(prog).parse_args(argv)
+    launcher = ["run_all.py"] if prog == "run_all.py" else prog.split()[1:]  # python -m arae: ["-m", "arae"]
+    args.command = shlex.join(["python", *launcher, *(sys.argv[1:] if argv is None else argv)])
     def stop(signum, frame) -> None:  # a SIGTERM (a scheduler, `kill`) stops like Ctrl-C: the run is marked stopped
         raise KeyboardInterrupt("stopped by SIGTERM")
     with contextlib.suppress(ValueError):  # only the main thread handles signals

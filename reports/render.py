@@ -74,7 +74,8 @@ def _cell(stat: CellStat | None, metric: dict, paper_row: dict, footnotes: list[
     return {"metric": metric["label"], "paper": "—" if paper is None else f"{paper:g}",
             "other_protocol": f"other protocol: {paper_flavour}" if paper is not None and not same_flavour else "",
             "missing": mean is None, "n": stat.n if stat else 0,
-            "ours": fmt(mean) + (f" ± {fmt(ci)}" if ci is not None else ""),
+            "ours": fmt(mean) + (f" ± {fmt(ci)}" if ci is not None else "")
+            + (f" ({stat.n} seeds: wide)" if ci is not None and stat.n < 3 else ""),
             "delta": "—" if delta is None else fmt(delta, signed=True), "tone": tone,
             "reason": "; ".join(reasons), "note": len(footnotes) if reasons else None,
             "rests_on": stat.rests_on_text if stat else "",

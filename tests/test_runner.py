@@ -130,8 +130,8 @@ def test_python_dash_m_arae_is_run_all(tmp_path):
     import sys
     from conftest import REPO
     help_text = subprocess.run([sys.executable, "-m", "arae", "--help"], cwd=REPO, capture_output=True, text=True)
-    assert help_text.returncode == 0 and help_text.stdout.startswith("usage: run_all.py")
-    assert "--readme FILE" in help_text.stdout
+    assert help_text.returncode == 0 and help_text.stdout.startswith("usage: python -m arae")  # its own name
+    assert "--readme FILE" in help_text.stdout and "python -m arae score --help" in help_text.stdout
 
 
 def test_a_run_computes_the_selected_metrics_only(tmp_path, tiny_text_dir):

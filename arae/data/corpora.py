@@ -241,6 +241,10 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
     train_split = "train" if has_train else "test"
     train_files = [yelp / f"sentiment.{train_split}.{k}" for k in range(2)]
     test_files = [refs_dir / f"sentiment.test.{k}" for k in range(2)]
+    for path, dataset in [*((f, "yelp_shen") for f in train_files), *((f, "yelp_references") for f in test_files)]:
+        if not path.is_file():
+            raise DataError(path, f"file not found (fetch it with: python run_all.py --download {dataset} "
+                                  f"--data-dir {data_dir})")
     whole = [read_sentences(f, lowercase) for f in train_files]
     train = [_evenly_spaced(sentences, max_train_per_style) for sentences in whole]
     test = [read_sentences(f, lowercase) for f in test_files]
