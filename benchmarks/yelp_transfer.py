@@ -24,7 +24,8 @@ PAPER_CONFIG = {
               "lr_classify": 1e-4, "beta1": 0.5, "clip": 1.0, "gp_lambda": 0.1, "grad_lambda": 0.01,
               "lambda_class": 1.0, "critic_iters": 5, "anneal_every": 100, "log_every": 200,
               "checkpoint_every": 2000, "amp": "none", "batching": "reshuffled", "diag_samples": 200,
-              "fixed_shapes": "auto"},
+              "fixed_shapes": "auto",
+              "first_style": 1},  # the official code's first class is positive: Shen's .1 files, our style 1
     "eval": {"ngram_order": 5, "sample_batch": 100, "transfer_maxlen": 50, "reverse_lm_sources": 10000,
              "rnnlm": asdict(RnnLmSettings())},  # the official RNNLM tool's settings, for the rnnlm PPL flavours
     "cross_aligned": CROSS_ALIGNED,

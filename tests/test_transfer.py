@@ -294,3 +294,15 @@ def test_scorer_warns_of_sources_the_judge_and_lm_learnt_from_and_flags_collapse
     assert any("collapsed: negative->positive 3.3% distinct" in w for w in result["warnings"])
     assert "warning: 60 of 60 source sentences are in the judges'" in printed.err
     assert "building the shared judge-fasttext once" in printed.err  # progress while shared models are built
+
+
+def test_the_iteration_visits_the_styles_from_train_first_style_as_the_official_loop_does():
+    """The official Yelp loop starts every phase with its class 1 (train1.txt, positive: our style 1)."""
+    from arae.models.transfer import TransferAutoencoder
+    order = lambda first, k: TransferAutoencoder.order.fget(  # noqa: E731
+        SimpleNamespace(cfg={"train": {"first_style": first}}, n_styles=k))
+    assert order(1, 2) == [1, 0] and order(0, 3) == [0, 1, 2] and order(2, 3) == [2, 0, 1]
+    with pytest.raises(SuiteError, match="train.first_style=2: expected a style index below 2"):
+        order(2, 2)
+    import benchmarks.yelp_transfer as yelp
+    assert yelp.PAPER_CONFIG["train"]["first_style"] == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from arae.data.batching import Batch, StyleBatcher
+from arae.errors import ConfigError
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
 from arae.models.capabilities import TRANSFERS
@@ -37,12 +38,20 @@ class TransferAutoencoder(TextMethod):
     def sentences_per_step(self) -> int:
         return self.cfg["train"]["batch_size"] * self.n_styles
 
+    @property
+    def order(self) -> list[int]:
+        """The styles in the order each iteration visits them: train.first_style first (the official Yelp
+        code's first class is positive, our style 1), then the others."""
+        first = self.cfg["train"].get("first_style", 0)
+        if not 0 <= first < self.n_styles:
+            raise ConfigError(f"train.first_style={first}: expected a style index below {self.n_styles}")
+        return [first] + [k for k in range(self.n_styles) if k != first]
+
     def autoencoder_steps(self, step: int, batches: list[Batch]) -> dict[str, torch.Tensor]:
-        """Batch k reconstructed through decoder k, one SGD step each."""
+        """Batch k reconstructed through decoder k, one SGD step each, in the iteration's style order."""
         m, t = self.cfg["model"], self.cfg["train"]
         self.ae.anneal_noise(step, t["anneal_every"], m["noise_anneal"])
-        losses = {f"loss_ae{k}": ae_step(self.ae, self.optims["ae"], batch, t["clip"], k)
-                  for k, batch in enumerate(batches)}
+        losses = {f"loss_ae{k}": ae_step(self.ae, self.optims["ae"], batches[k], t["clip"], k) for k in self.order}
         return losses | {"noise_r": self.ae.noise_r}
 
     def train_step(self, step: int, batcher: StyleBatcher) -> dict[str, torch.Tensor]:
@@ -75,20 +84,21 @@ class TransferARAE(TransferAutoencoder):
                         "classifier": adam(self.classifier.parameters(), t["lr_classify"], betas)}
 
     def train_step(self, step: int, batcher: StyleBatcher) -> dict[str, torch.Tensor]:
-        """One official iteration: per style an AE step, then a classifier step per style, an adversarial
-        classifier step per style, k critic steps (style i % K for step i), a generator step, and one
-        encoder-adversarial step (on the first style: the official loop's i % 2 with one step)."""
-        m, t, dev, K = self.cfg["model"], self.cfg["train"], self.device, self.n_styles
+        """One official iteration, visiting the styles in `order`: per style an AE step, then a classifier step
+        per style, an adversarial classifier step per style, k critic steps (the (i % K)-th style of the order
+        for step i), a generator step, and one encoder-adversarial step (on the first style of the order: the
+        official loop's i % 2 with one step)."""
+        m, t, dev, K, order = self.cfg["model"], self.cfg["train"], self.device, self.n_styles, self.order
         batches = [b.batch(step).to(dev) for b in batcher.styles]
         losses = self.autoencoder_steps(step, batches)
-        for k, batch in enumerate(batches):
+        for k in order:
             losses[f"loss_classify{k}"] = classifier_step(self.ae, self.classifier, self.optims["classifier"],
-                                                          batch, k, K)
-        for k, batch in enumerate(batches):
+                                                          batches[k], k, K)
+        for k in order:
             losses[f"loss_classify_adv{k}"] = classifier_adversarial_step(
-                self.ae, self.classifier, self.optims["ae"], batch, k, K, t["lambda_class"], t["clip"])
+                self.ae, self.classifier, self.optims["ae"], batches[k], k, K, t["lambda_class"], t["clip"])
         for i in range(t["critic_iters"]):
-            batch = batcher.styles[i % K].random_batch(step, i).to(dev)
+            batch = batcher.styles[order[i % K]].random_batch(step, i).to(dev)
             with torch.no_grad():
                 real = self.ae.encode(batch.src, batch.lengths)
             losses["w_dist"], losses["gp"] = critic_step(self.gen, self.critic, self.optims["critic"], real,
@@ -97,6 +107,6 @@ class TransferARAE(TransferAutoencoder):
                                                m["z_size"], dev)
         if t["grad_lambda"] > 0:
             losses["critic_real"] = encoder_adversarial_step(
-                self.ae, self.critic, self.optims["ae"], batcher.styles[0].random_batch(step, t["critic_iters"]).to(dev),
+                self.ae, self.critic, self.optims["ae"], batcher.styles[order[0]].random_batch(step, t["critic_iters"]).to(dev),
                 t["grad_lambda"], t["clip"])
         return losses
