@@ -153,8 +153,10 @@ def test_benchmark_html(out):
 def test_index_and_csv(out):
     report = render_report(out)
     index = (report / "index.html").read_text()
-    assert "Claims: not comparable to the paper at this preset, none counted" in index
+    # the front page answers: each row's headline metric, and the claims' verdicts at this scale
+    assert "Claims at this scale (not comparable to the paper): 0 pass, 0 fail, 3 undecided" in index
     assert "Claims passed" not in index
+    assert '<td class="l">ARAE</td><td>82.00 ± 25.41 (2 seeds: wide) <span class="n">n=2</span>' in index
     # the stale run is not counted; the unreadable one is failed, the empty folder pending
     assert "Runs: 3 done, 2 failed, 1 pending" in index
     for value in ("3.11.2", "2.13.0", "abc1234"):
