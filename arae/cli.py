@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from statistics import fmean
 
 import torch
 
@@ -212,9 +213,15 @@ def run(args: argparse.Namespace) -> int:
 
     outcomes, began = {}, time.perf_counter()
     if args.launcher == "inline":
+        ran_seconds = []  # wall time of the runs that ran in this command (not skipped): the pace of the ETA
         for i, plan in enumerate(plans, 1):
-            print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}", file=sys.stderr, flush=True)
+            pace = (f", about {fmean(ran_seconds) * (len(plans) - i + 1) / 60:.0f} min left at the pace so far"
+                    if ran_seconds else "")
+            print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}{pace}", file=sys.stderr, flush=True)
+            started = time.perf_counter()
             outcomes[plan.name] = _execute(plan, data_dir, device, args.force)
+            if outcomes[plan.name] == "done":
+                ran_seconds.append(time.perf_counter() - started)
     else:
         from arae.launch import collect_command, submit_runs
         outcomes = submit_runs(plans, args, data_dir, collect_command(args))

@@ -28,6 +28,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import sys
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Sequence
@@ -121,6 +123,9 @@ def perplexity(lm: TrainedLm, sentences: Sequence[str], batch_size: int = 256) -
             "oov_rate": n_unk / n_tokens}
 
 
+PROGRESS_EVERY = 20.0  # seconds between progress lines while an LM trains
+
+
 def train_lm(train: Sequence[str], valid: Sequence[str], settings: RnnLmSettings,
              device: torch.device | str = "cpu", vocab_words: Sequence[str] | None = None) -> TrainedLm:
     """An LSTM LM of `train`, its epoch chosen by validation PPL on `valid` (an epoch whose PPL is not finite is
@@ -136,9 +141,14 @@ def train_lm(train: Sequence[str], valid: Sequence[str], settings: RnnLmSettings
         model = LSTMLanguageModel(len(vocab), settings.emsize, settings.nhidden, 1, settings.dropout).to(device)
         optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr)
         lm, best_state, valid_ppls = TrainedLm(model, vocab, 0, [], len(tokens)), None, []
+        began = said = time.perf_counter()
         for epoch in range(1, settings.epochs + 1):
             model.train()
-            for i in np.random.default_rng([settings.seed, epoch]).permutation(len(batches)):
+            for done, i in enumerate(np.random.default_rng([settings.seed, epoch]).permutation(len(batches))):
+                if time.perf_counter() - said > PROGRESS_EVERY:  # never silent for long (the paper's LMs take hours)
+                    said = time.perf_counter()
+                    print(f"  RNN LM on {len(tokens):,} sentences: epoch {epoch}/{settings.epochs}, batch "
+                          f"{done}/{len(batches)} ({said - began:.0f}s)", file=sys.stderr, flush=True)
                 src, tgt = (t.to(device) for t in batches[i])
                 optimizer.zero_grad(set_to_none=True)
                 loss = model.summed_nll(src, tgt) / len(src)  # train_rnnlm.py: per-position batch means, summed
