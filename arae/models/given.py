@@ -64,14 +64,13 @@ class GivenTransfers(TextMethod):
     def read(self, folder: Path, styles: tuple[str, ...], sources: list[list[list[str]]], lowercase: bool) -> None:
         """Reads every direction's file, checked against its sources; `notes` say what was repaired."""
         self.table, self.notes, self.sources = {}, [], sources
-        notes = self.notes
-        for (s, t), path in direction_files(folder, styles).items():
+        self.files = direction_files(folder, styles)
+        for (s, t), path in self.files.items():
             lines, repaired = read_given_lines(path, len(sources[s]), f"the {styles[s]} test sentences",
                                                self.cfg["given"]["column"])
             self.table[(s, t)] = [(line.lower() if lowercase else line).split() for line in lines]
             if repaired:
-                notes.append(f"{path}: bytes that are not UTF-8 replaced on line(s) {', '.join(map(str, repaired))}")
-        self.files = direction_files(folder, styles)
+                self.notes.append(f"{path}: bytes that are not UTF-8 replaced on line(s) {', '.join(map(str, repaired))}")
 
     def transfer(self, sentences: list[list[str]], source: int, target: int) -> list[list[str]]:
         """The given transfer of each sentence: line i for test sentence i (the first, for a repeated one)."""
