@@ -10,7 +10,7 @@ import torch
 from arae.data.batching import Batcher
 from arae.models import MODELS
 from arae.models.arae import build_autoencoder
-from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES, SAMPLES_TEXT
+from arae.models.capabilities import CLASSIFIES_PAIRS, ENCODES_SENTENCES, SAMPLES_LATENTS, SAMPLES_TEXT
 from arae.models.fitted_gaussian import FittedGaussianSampling
 from arae.models.method import TextMethod, sgd
 from arae.training.diagnostics import code_spread
@@ -19,7 +19,7 @@ from arae.training.steps import ae_step
 
 @MODELS.register("ae")
 class Autoencoder(FittedGaussianSampling, TextMethod):
-    offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS})
+    offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS, SAMPLES_LATENTS})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         self.ae = build_autoencoder(len(vocab), cfg, device)

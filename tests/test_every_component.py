@@ -43,11 +43,18 @@ def _codes(method, corpus, cfg):
     return _words(method.decode_codes(method.encode_sentences(corpus.test[:3], 8), 8))
 
 
+def _latents(method, corpus, cfg):
+    latents = method.draw_latents(3, torch.Generator().manual_seed(0))
+    assert torch.equal(latents, method.draw_latents(3, torch.Generator().manual_seed(0)))
+    return _words(method.decode_latents(latents, 2, torch.Generator().manual_seed(0)))
+
+
 PROBES = {  # capability -> what a task that needs it asks of the method, on a few examples
     can.SAMPLES_TEXT: lambda method, corpus, cfg: _words(method.sample(3, torch.Generator().manual_seed(0))),
     can.TRANSFERS: lambda method, corpus, cfg: _words(method.transfer(corpus.by_style["test"][0][:3], 0, 1)),
     can.ENCODES_SENTENCES: _codes,
-    can.DECODES_NOISE: lambda method, corpus, cfg: _words(method.decode_noise(torch.randn(3, cfg["model"]["z_size"]), 8)),
+    can.DECODES_NOISE: lambda method, corpus, cfg: _words(method.decode_latents(torch.randn(3, cfg["model"]["z_size"]), 8)),
+    can.SAMPLES_LATENTS: _latents,
     can.CLASSIFIES_PAIRS: _pairs,
     can.GENERATES_IMAGES: _images,
 }

@@ -5,7 +5,7 @@ import torch
 
 from arae.data.batching import Batcher
 from arae.models import MODELS
-from arae.models.capabilities import CLASSIFIES_PAIRS, DECODES_NOISE, ENCODES_SENTENCES, SAMPLES_TEXT
+from arae.models.capabilities import CLASSIFIES_PAIRS, DECODES_NOISE, ENCODES_SENTENCES, SAMPLES_LATENTS, SAMPLES_TEXT
 from arae.models.fitted_gaussian import FittedGaussianSampling
 from arae.models.method import TextMethod, adam, sgd
 from arae.models.mlp import Critic, Generator
@@ -23,7 +23,7 @@ def build_autoencoder(vocab_size: int, cfg: dict, device: torch.device, n_decode
 
 @MODELS.register("arae")
 class ARAE(TextMethod):
-    offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS, DECODES_NOISE})
+    offers = frozenset({SAMPLES_TEXT, ENCODES_SENTENCES, CLASSIFIES_PAIRS, DECODES_NOISE, SAMPLES_LATENTS})
     def __init__(self, vocab, cfg, device):
         super().__init__(vocab, cfg, device)
         m, t = cfg["model"], cfg["train"]
@@ -67,18 +67,12 @@ class ARAE(TextMethod):
         return {"code_spread": code_spread(self.ae, batcher.batch(step).to(self.device)),
                 **generator_diagnostics(self.ae, self.gen, fixed_z, self.cfg["data"]["maxlen"])}
 
-    def decode_noise(self, z: torch.Tensor, batch_size: int) -> list[list[str]]:
-        rows, maxlen = iter(z.split(batch_size)), self.cfg["data"]["maxlen"]
-        return self._decode_batches(len(z), batch_size, lambda b: self.ae.generate(self.gen(next(rows)), maxlen))
+    def draw_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """z ~ N(0, I), decoded greedily through the generator, as the paper and the official code sample."""
+        return torch.randn(n, self.cfg["model"]["z_size"], generator=generator, device=generator.device)
 
-    def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
-        """Greedy decoding of generator codes from z ~ N(0, I), as the paper and the official code do."""
-        m, e = self.cfg["model"], self.cfg["eval"]
-
-        def make_ids(b: int) -> torch.Tensor:
-            z = torch.randn(b, m["z_size"], generator=generator, device=generator.device)
-            return self.ae.generate(self.gen(z), self.cfg["data"]["maxlen"])
-        return self._decode_batches(n, e["sample_batch"], make_ids)
+    def latent_ids(self, latents: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.ae.generate(self.gen(latents.to(self.device)), self.cfg["data"]["maxlen"], generator=generator)
 
 
 @MODELS.register("arae_gauss")

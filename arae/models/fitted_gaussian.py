@@ -28,10 +28,16 @@ class FittedGaussianSampling:
             codes.append(self.ae.encode(b.src, b.lengths).float().cpu())
         return gaussian_of(torch.cat(codes))
 
-    def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
-        gauss = self.code_gaussian()
-        return self._decode_batches(n, self.cfg["eval"]["sample_batch"], lambda b: self.ae.generate(
-            draws_on_sphere(gauss, b, generator).to(self.device), self.cfg["data"]["maxlen"]))
+    def draw_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Codes drawn from the fitted Gaussian (fitted once, on the first draw), before the projection."""
+        if getattr(self, "_gaussian", None) is None:
+            self._gaussian = self.code_gaussian()
+        return draws(self._gaussian, n, generator)
+
+    def latent_ids(self, latents: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decodes each code projected onto the unit sphere, where real codes live."""
+        return self.ae.generate(F.normalize(latents.to(self.device), dim=1), self.cfg["data"]["maxlen"],
+                                generator=generator)
 
 
 def gaussian_of(codes: torch.Tensor) -> torch.distributions.MultivariateNormal:
@@ -40,8 +46,12 @@ def gaussian_of(codes: torch.Tensor) -> torch.distributions.MultivariateNormal:
     return torch.distributions.MultivariateNormal(codes.mean(0), covariance_matrix=cov)
 
 
-def draws_on_sphere(gauss: torch.distributions.MultivariateNormal, n: int, generator: torch.Generator) -> torch.Tensor:
-    """n draws from `gauss` on the generator's device, each projected onto the unit sphere."""
+def draws(gauss: torch.distributions.MultivariateNormal, n: int, generator: torch.Generator) -> torch.Tensor:
+    """n draws from `gauss` on the generator's device."""
     chol, mean = gauss.scale_tril.to(generator.device), gauss.loc.to(generator.device)
-    eps = torch.randn(n, mean.numel(), generator=generator, device=generator.device)
-    return F.normalize(mean + eps @ chol.T, dim=1)
+    return mean + torch.randn(n, mean.numel(), generator=generator, device=generator.device) @ chol.T
+
+
+def draws_on_sphere(gauss: torch.distributions.MultivariateNormal, n: int, generator: torch.Generator) -> torch.Tensor:
+    """n draws from `gauss`, each projected onto the unit sphere."""
+    return F.normalize(draws(gauss, n, generator), dim=1)

@@ -90,8 +90,24 @@ class TextMethod(Method):
         """Called before training and before sampling (also when a resumed run only samples)."""
 
     def sample(self, n: int, generator: torch.Generator) -> list[list[str]]:
-        """`generator` lives on the model's device, so sampling needs no host round trips."""
+        """Greedy decodes of n latent draws. `generator` lives on the model's device, so sampling needs no host
+        round trips."""
+        return self._decode_batches(n, self.cfg["eval"]["sample_batch"],
+                                    lambda b: self.latent_ids(self.draw_latents(b, generator)))
+
+    def draw_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """(n, D) points its sampler decodes (ARAE: the generator's noise z; an AE: codes of a fitted Gaussian),
+        where offsets between groups of sentences are taken (the vector arithmetic benchmark)."""
         raise OutputNotAvailable(f"{type(self).__name__} cannot sample sentences")
+
+    def latent_ids(self, latents: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B, T) token ids decoded from latent points: greedy, or sampled with `generator`."""
+        raise OutputNotAvailable(f"{type(self).__name__} has no latent space to decode")
+
+    def decode_latents(self, latents: torch.Tensor, batch_size: int,
+                       generator: torch.Generator | None = None) -> list[list[str]]:
+        rows = iter(latents.split(batch_size))
+        return self._decode_batches(len(latents), batch_size, lambda b: self.latent_ids(next(rows), generator))
 
     def transfer(self, sentences: list[list[str]], source: int, target: int) -> list[list[str]]:
         """`sentences` of style `source` rewritten in style `target` (greedy, deterministic)."""
@@ -134,10 +150,6 @@ class TextMethod(Method):
         """Greedy decoding of the given codes with the encoder's decoder."""
         encoder, maxlen, rows = self.sentence_encoder(), self.cfg["data"]["maxlen"], iter(codes.split(batch_size))
         return self._decode_batches(len(codes), batch_size, lambda b: encoder.generate(next(rows), maxlen))
-
-    def decode_noise(self, z: torch.Tensor, batch_size: int) -> list[list[str]]:
-        """Greedy decoding of the codes a generator makes of the noise vectors `z`."""
-        raise OutputNotAvailable(f"{type(self).__name__} has no generator of codes from noise")
 
     def reconstruct(self, sentences: list[list[str]], batch_size: int) -> list[list[str]]:
         """Greedy decoding of each sentence's noise-free code."""

@@ -79,10 +79,16 @@ class Seq2Seq(nn.Module):
         token_nll = F.cross_entropy(self.linear(h), layout.pack(original_tgt), reduction="none", ignore_index=PAD_ID)
         return torch.zeros(len(lengths), device=h.device).index_add_(0, layout.seq, token_nll)
 
-    def generate(self, code: torch.Tensor, maxlen: int, decoder: int = 0) -> torch.Tensor:
-        """Greedy token ids (B, <=maxlen), as the paper decodes, padded after <eos>."""
+    def generate(self, code: torch.Tensor, maxlen: int, decoder: int = 0,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Token ids (B, <=maxlen), padded after <eos>: greedy, as the paper decodes, or drawn from the softmax
+        with `generator` (the official generate(sample=True), temperature 1)."""
         lstm, embed = self.decoders[decoder], self.dec_embeddings[decoder]
         with torch.inference_mode():
             code_gates = torch.addmm(lstm.bias_ih_l0 + lstm.bias_hh_l0, code,
                                      lstm.weight_ih_l0[:, embed.embedding_dim:].t())
-        return unroll(lstm, embed, self.linear, code_gates, BOS_ID, maxlen, lambda logits: logits.argmax(1), EOS_ID)
+        def choose(logits: torch.Tensor) -> torch.Tensor:
+            if generator is None:
+                return logits.argmax(1)
+            return torch.multinomial(F.softmax(logits.float(), 1), 1, generator=generator).squeeze(1)
+        return unroll(lstm, embed, self.linear, code_gates, BOS_ID, maxlen, choose, EOS_ID)

@@ -53,7 +53,7 @@ class Interpolation(Task):
         steps, by_step = e["interpolation_steps"], []
         for s in range(steps):
             point = ((1 - s / (steps - 1)) * start + s / (steps - 1) * end).to(device)
-            by_step.append(method.decode_noise(point, e["sample_batch"]) if e["interpolate"] == "noise" else
+            by_step.append(method.decode_latents(point, e["sample_batch"]) if e["interpolate"] == "noise" else
                            method.decode_codes(F.normalize(point, dim=1), e["sample_batch"]))
         paths = [list(path) for path in zip(*by_step)]  # paths[p][s]: the words decoded at step s of path p
         seconds = round(time.perf_counter() - began, 3)
