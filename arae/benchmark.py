@@ -101,6 +101,7 @@ class BenchmarkSpec:
     user_corpus: str = "text_dir"   # the corpus that reads a user's folder given as --set data=PATH
     tradeoffs: tuple = ()           # (x metric, y metric) pairs the report plots row against row
     requires: tuple = ()            # external tools beyond those its metrics need, e.g. ("lmplz",)
+    seeds_from: str = ""            # derive seeds as this benchmark does: its rows' trainings are then reused
 
     @property
     def needs_lmplz(self) -> bool:

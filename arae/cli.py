@@ -140,9 +140,19 @@ def benchmark_table() -> str:
         spec = BENCHMARKS.get(name)
         extra = [f"`{row.name}` in `{preset}`" for preset, p in spec.presets.items() for row in p.extra_rows]
         rows = ", ".join(f"`{row.name}`" for row in spec.rows) + (f" (+ {', '.join(extra)})" if extra else "")
-        metrics = ", ".join(f"`{m.recorded_name({})}`" for m in spec.metrics) or "its own measurements"
+        metrics = ", ".join(_grouped(m.recorded_name({}) for m in spec.metrics)) or "its own measurements"
         lines.append(f"| `{name}`: {spec.title} | {spec.paper_ref} | {spec.task.name} | {rows} | {metrics} |")
     return "\n".join(lines)
+
+
+def _grouped(names) -> list[str]:
+    """Metric names with their @ params gathered: `swap_nll@{0,1,2}` for swap_nll@0, swap_nll@1, swap_nll@2."""
+    params: dict[str, list[str]] = {}
+    for name in names:
+        base, at, param = name.partition("@")
+        params.setdefault(base, []).extend([param] if at else [])
+    return [f"`{base}@{{{','.join(ps)}}}`" if len(ps) > 1 else f"`{base}{'@' + ps[0] if ps else ''}`"
+            for base, ps in params.items()]
 
 
 def run(args: argparse.Namespace) -> int:

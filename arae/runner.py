@@ -115,6 +115,7 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
             cfg = apply_overrides(deep_merge(RUN_DEFAULTS, cfg), overrides, user_corpus=spec.user_corpus)
             if row.paper_data_only and cfg["data"].get("user_folder"):
                 continue  # published outputs of the paper's test set say nothing about a user's data
+            measured = tuple(m for m in chosen if not row.metrics or m.key in row.metrics)  # a row's own subset
             if cfg["threads"] < 1:
                 raise ConfigError(f"threads={cfg['threads']}: a run needs at least one CPU thread")
             if cfg["train"]["amp"] not in AMP_MODES:
@@ -137,15 +138,15 @@ def plan_runs(specs: list[BenchmarkSpec], preset: str, seeds: int | None, out: P
                                   f"{cfg['data']['corpus']!r} is {corpus.kind}")
             n_seeds = seeds or p.seeds
             for k in range(min(n_seeds, row.max_seeds) if row.max_seeds else n_seeds):
-                seed = derive_seed(spec.base_seed, spec.name, row.seed_row or row.name, k)
+                seed = derive_seed(spec.base_seed, spec.seeds_from or spec.name, row.seed_row or row.name, k)
                 train_key = config_hash({"code": code_fingerprint(), "model": trains_as, "seed": seed,
                                          "config": training_config(cfg), "data": data_fingerprint})
                 key = config_hash({"benchmark": spec.name, "version": spec.version, "code": code_fingerprint(),
                                    "row": row.name, "model": row.model, "config": cfg, "seed": seed,
-                                   "data": data_fingerprint, "metrics": [m.key for m in chosen],
+                                   "data": data_fingerprint, "metrics": [m.key for m in measured],
                                    "inputs": model.input_fingerprint(cfg, data_dir)})
                 plans.append(RunPlan(spec, row, preset, k, seed, cfg, data_fingerprint, key, train_key,
-                                     out / spec.name / row.name / f"seed{k}-{key[:8]}", chosen, Path(data_dir)))
+                                     out / spec.name / row.name / f"seed{k}-{key[:8]}", measured, Path(data_dir)))
     return plans
 
 

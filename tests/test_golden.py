@@ -38,6 +38,9 @@ SETTINGS = {
     "snli_semisup": ["train.steps=4", "train.log_every=2", "train.diag_samples=10", "classifier.epochs=1"],
     "yelp_transfer": ["train.steps=40", "train.log_every=20", "train.diag_samples=10"],  # 4 steps transfer to ""
     "bmnist": ["train.steps=4", "train.log_every=2", "eval.n_samples=50", "eval.ae_fit_codes=50"],
+    "vector_arithmetic": ["train.steps=4", "train.log_every=2", "train.diag_samples=10", "eval.ae_fit_codes=40",
+                          "eval.vector.pool=200", "eval.vector.sentences=3", "eval.vector.candidates=12",
+                          "eval.vector.samples=5"],
     "perf": ["perf.warmup=1", "perf.steps=1", "perf.bleu_pairs=50", "eval.n_samples=50"],
 }
 

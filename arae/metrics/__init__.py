@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from arae.metrics import classification, digits, diversity, interpolation, ngram_lm, rnnlm, robustness, transfer
+from arae.metrics import classification, digits, diversity, interpolation, ngram_lm, rnnlm, robustness, transfer, vector
+from arae.metrics.syntax import FLAVOUR as PARSER
 from arae.metrics.style_judge import JUDGES
 from arae.metrics.base import METRICS, EvalContext, MetricValue, flavoured_name, kenlm_order, needs_lmplz
 
@@ -51,3 +52,6 @@ METRICS.add(f"digit_coverage.{digits.CLASSIFIER}", digits.digit_coverage)
 METRICS.add(f"digit_confidence.{digits.CLASSIFIER}", digits.digit_confidence)
 METRICS.add("recon_nll", digits.recon_nll)
 METRICS.add("pixel_error", digits.pixel_error)
+METRICS.add(f"vector_match.{PARSER}", vector.match_percent)
+METRICS.add(f"vector_precision.{PARSER}", vector.precision)
+METRICS.add(f"vector_carriers.{PARSER}", vector.carriers)
