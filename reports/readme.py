@@ -4,7 +4,8 @@ table of the latest verdict per paper claim, read back from the generated result
 `python run_all.py --report-only --out runs/small --readme README.md` replaces the text between
 `<!-- results:small -->` and `<!-- /results:small -->` (the name is the --out folder's) with a
 markdown summary of that folder: what was run and where, one table per benchmark (paper number
-beside ours, mean ± 95% CI over seeds), and the claims as the report judges them.
+beside ours, mean ± 95% CI over seeds), and the claims as the report judges them; between
+`<!-- screenshot:small -->` markers, it puts a screenshot of the report page, taken by headless Chromium.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from arae.results import (check_claims, check_targets, collect_runs, fmt, latest
                           summarize, timing_means)
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reports.render import TEMPLATES, paper_number
+from reports.render import TEMPLATES
+from reports.screenshot import browse
 
 
 def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
@@ -30,11 +32,11 @@ def _benchmark_block(name: str, spec: dict, records, cells) -> dict:
     for row in spec.get("rows", []):
         if not any(r.row == row["name"] for r in runs):
             continue
-        paper_cells = []
-        for m in metrics:
-            value, flavour = paper_number(spec.get("paper", {}).get(row["name"], {}), m["name"])
-            if value is not None:
-                paper_cells.append(f"{m['label']}: {value:g}" + (f" ({flavour})" if flavour else ""))
+        paper_cells = []  # each paper number once, under the label of the metric of its flavour
+        for metric, value in spec.get("paper", {}).get(row["name"], {}).items():
+            same = next((m for m in metrics if m["name"] == metric), None)
+            if isinstance(value, (int, float)):
+                paper_cells.append(f"{same['label']}: {value:g}" if same else f"{metric}: {value:g} (other protocol)")
         mine = [r for r in runs if r.row == row["name"]]
         seeds = sum(r.state == "done" for r in mine)
         shown = []
@@ -89,8 +91,19 @@ def replace_block(readme: Path, name: str, text: str) -> None:
 
 
 def update_readme(readme: Path, out: Path) -> None:
-    """The results of `out` between the markers named after it (`<!-- results:NAME -->`)."""
-    replace_block(readme, f"results:{out.resolve().name}", results_markdown(out))
+    """The results of `out` between the markers named after it (`<!-- results:NAME -->`), and, where the page
+    has `<!-- screenshot:NAME -->` markers, a screenshot of the report page of the same name (else the index),
+    taken by headless Chromium into img/ beside the page."""
+    name = out.resolve().name
+    replace_block(readme, f"results:{name}", results_markdown(out))
+    if f"<!-- screenshot:{name} -->" in readme.read_text(encoding="utf-8"):
+        page = out / "report" / f"{readme.stem}.html"
+        page = page if page.exists() else out / "report" / "index.html"
+        shot = Path("img") / f"{readme.stem}-{name}.png"
+        browse(page, 1280, 1400, shot=readme.parent / shot)
+        replace_block(readme, f"screenshot:{name}",
+                      f"![The report page {page.name} of runs/{name}, as headless Chromium shows it 1280 pixels "
+                      f"wide]({shot.as_posix()})")
 
 
 @dataclass(frozen=True)

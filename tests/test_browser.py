@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
 from reports import render_report
+from reports.readme import update_readme
+from reports.screenshot import browse, chromium
 from test_report import BENCH, BLEU, REV, SPEC, _run
 
 SHOTS = REPO / "test-artifacts" / "report-pages"
@@ -40,35 +40,24 @@ window.addEventListener("load", function () {
   parent.postMessage(JSON.stringify(checks), "*");
 });
 </script>"""
-# The page is opened in an iframe of the asked width (a headless window is at least 500 pixels wide), which
-# posts its checks to this harness; --dump-dom prints the harness with them.
-HARNESS = """<html><body style="margin:0"><iframe src="{src}" width="{width}" height="900" style="border:0"></iframe>
-<script>addEventListener("message", function (e) {{ document.documentElement.setAttribute("data-checks", e.data); }});
-</script></body></html>"""
+# The frame posts its checks to the harness page, which --dump-dom then prints.
+LISTENER = """<script>addEventListener("message", function (e) {
+document.documentElement.setAttribute("data-checks", e.data); });</script>"""
 INJECTED = '<script>document.documentElement.setAttribute("data-injected", "yes")</script>'
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    assert found, "no headless Chromium: scripts/setup.sh installs Debian's chromium (apt-get install chromium)"
-    return found
 
 
 def open_page(page: Path, width: int, shot: Path) -> dict:
     """The checks of `page` in a `width`-pixel wide frame, and its screenshot at `shot`."""
-    probe, harness = page.with_name(f".probe-{page.name}"), page.with_name(f".harness-{page.name}")
+    assert chromium(), "no headless Chromium: scripts/setup.sh installs Debian's chromium (apt-get install chromium)"
+    probe = page.with_name(f".probe-{page.name}")
     probe.write_text(page.read_text() + CHECKER)
-    common = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-              f"--window-size={max(width, 500)},900", "--virtual-time-budget=3000"]
-    harness.write_text(HARNESS.format(src=probe.name, width=width))
-    dom = subprocess.run([*common, "--dump-dom", harness.as_uri()], capture_output=True, text=True, timeout=120)
-    harness.write_text(HARNESS.format(src=page.name, width=width))
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([*common, f"--screenshot={shot}", harness.as_uri()], capture_output=True, timeout=120)
-    probe.unlink()
-    harness.unlink()
-    found = re.search(r'data-checks="([^"]*)"', dom.stdout)
-    assert found, f"{page.name}: the checks did not run ({dom.stderr[-500:]})"
+    try:
+        dom = browse(probe, width, 900, dump_dom=True, script=LISTENER)
+    finally:
+        probe.unlink()
+    browse(page, width, 900, shot=shot)
+    found = re.search(r'data-checks="([^"]*)"', dom)
+    assert found, f"{page.name}: the checks did not run"
     return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 
@@ -100,3 +89,16 @@ def test_at_420_pixels_the_results_table_scrolls_in_its_box_and_the_page_does_no
     checks = open_page(report / f"{BENCH}.html", 420, SHOTS / f"{BENCH}-420px.png")
     assert checks["table"] and checks["table_scrolls"], checks
     assert checks["page_width"] <= checks["window_width"], checks
+
+
+def test_a_docs_page_gets_a_screenshot_of_its_report_page_with_its_results_block(report, tmp_path):
+    out, docs = report.parent, tmp_path / "docs"
+    name = out.resolve().name
+    docs.mkdir()
+    page = docs / f"{BENCH}.md"
+    page.write_text(f"# Page\n\n<!-- results:{name} -->\n<!-- /results:{name} -->\n\n<!-- screenshot:{name} -->\n"
+                    f"<!-- /screenshot:{name} -->\n")
+    update_readme(page, out)
+    text, shot = page.read_text(), docs / "img" / f"{BENCH}-{name}.png"
+    assert f"](img/{BENCH}-{name}.png)" in text and f"(`{BENCH}`), preset `smoke`" in text
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
