@@ -32,15 +32,6 @@ def _number(x) -> float | None:
     return float(x) if ok else None
 
 
-def _distinct(dicts: list[dict]) -> list[dict]:
-    """Unique non-empty dicts in first-seen order (e.g. the data description of every run)."""
-    seen: dict[str, dict] = {}
-    for d in dicts:
-        if d:
-            seen.setdefault(json.dumps(d, sort_keys=True, default=str), d)
-    return list(seen.values())
-
-
 def paper_number(paper_row: dict, metric: str) -> tuple[float | None, str | None]:
     """The paper's number for our flavoured `metric` (reverse_ppl.kenlm5) and its flavour: the same
     metric under any flavour (reverse_ppl.rnnlm) is shown, but a Δ only where the flavours match. A metric
@@ -256,6 +247,23 @@ def _data_note(data: dict) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _data_line(runs: list[RunRecord]) -> str:
+    """One data line per benchmark: what every run read, then what differs, row by row (the semi-supervised AE
+    keeps sentences that the ARAE row's length filter drops)."""
+    by_note: dict[str, list[str]] = {}
+    for run in runs:
+        if (run.result or {}).get("data"):
+            rows = by_note.setdefault(_data_note(run.result["data"]), [])
+            rows += [run.row] if run.row not in rows else []
+    if len(by_note) < 2:
+        return next(iter(by_note), "")
+    parts = {note: note.split("; ") for note in by_note}
+    common = [p for p in next(iter(parts.values())) if all(p in ps for ps in parts.values())]
+    differing = [f"{'row' if len(rows) == 1 else 'rows'} {', '.join(rows)}: "
+                 f"{', '.join(p for p in parts[note] if p not in common)}" for note, rows in by_note.items()]
+    return "; ".join(common + differing)
+
+
 def _settings(keys: list[str], runs: list[RunRecord]) -> str:
     """"key = value" for each config key a row asks to show, every distinct value its done runs used."""
     parts = []
@@ -381,7 +389,7 @@ def _benchmark_view(name: str, spec: dict, records: list[RunRecord], stats: list
                                                                    "pending")},
         "metrics": metrics, "tables": tables, "footnotes": footnotes, "left_out": left_out,
         "notes": list(dict.fromkeys(str(n) for n in spec.get("notes", []))),
-        "data_notes": [_data_note(d) for d in _distinct([(r.result or {}).get("data") or {} for r in main_runs])],
+        "data_line": _data_line(main_runs),
         "failed": [{"row": r.row, "seed": r.seed_index, "error": r.error,
                     "dir": str(r.run_dir.relative_to(out))}
                    for r in current if r.state == "failed"],

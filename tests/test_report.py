@@ -159,6 +159,11 @@ def test_index_and_csv(out):
     assert '<td class="l">ARAE</td><td>82.00 ± 25.41 (2 seeds: wide) <span class="n">n=2</span>' in index
     # the stale run is not counted; the unreadable one is failed, the empty folder pending
     assert "Runs: 3 done, 2 failed, 1 pending" in index
+    # every claim at a glance, with its verdict and the preset it was decided at
+    glance = index[index.index("Paper claims at a glance"):]
+    assert glance.count("<code>smoke</code></td></tr>") == 3
+    assert ('<td class="l">reverse PPL: ARAE &lt; AE</td><td class="l not-comparable">not comparable</td>'
+            '<td class="l undecided">undecided</td>') in glance
     for value in ("3.11.2", "2.13.0", "abc1234"):
         assert value in index
     with open(out / "summary.csv", newline="") as f:
@@ -236,7 +241,7 @@ def test_readme_results_block_is_generated_from_the_records(out, tmp_path):
     update_readme(readme, out)
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "stale" not in text
-    assert "| ARAE | Reverse PPL: 70 (kenlm5); Self-BLEU: 10 (self.multibleu) | 82.00 ± 25.41 (seed 0: OOV 1.2%; lmplz used --discount_fallback; seed 1: OOV 1.4%) | 12.00 n=1 | 2 |" in text
+    assert "| ARAE | Reverse PPL: 70; bleu.self.multibleu: 10 (other protocol) | 82.00 ± 25.41 (seed 0: OOV 1.2%; lmplz used --discount_fallback; seed 1: OOV 1.4%) | 12.00 n=1 | 2 |" in text
     assert "- reverse PPL: ARAE < AE: **undecided** (arae 82.00 ± 25.41 (n=2) vs ae 90.00 (n=1)" in text
     readme.write_text("no markers\n")
     with pytest.raises(ConfigError, match=f"<!-- results:{name} -->"):
@@ -278,3 +283,18 @@ def test_results_json_holds_every_cell_and_validates_against_its_schema(out):
     assert cells[("ae", "reverse_ppl.kenlm5")]["missing"][0]["reason"].startswith("run failed")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**document, "cells": [{**arae, "n": -1}]}, schema)
+
+
+def test_a_benchmark_has_one_data_line_saying_what_differs_between_rows():
+    from types import SimpleNamespace
+    from reports.render import _data_line
+    base = {"name": "snli_pairs", "unit": "sentences", "substitute": "SNLI dev as the pool"}
+    runs = [SimpleNamespace(row=row, result={"data": {**base, "sizes": {"test": test}, "maxlen": 15,
+                                                      "dropped_longer_than_maxlen": {"train": dropped}}})
+            for row, test, dropped in [("ae", 13147, 0), ("arae", 11481, 3308), ("arae", 11481, 3308),
+                                       ("vae", 13147, 0)]]
+    assert _data_line(runs) == ("substitute: SNLI dev as the pool; rows ae, vae: corpus snli_pairs: test 13,147 "
+                                "sentences; row arae: corpus snli_pairs: test 11,481 sentences, 3,308 longer than 15 "
+                                "tokens dropped")
+    assert _data_line(runs[1:3]) == ("corpus snli_pairs: test 11,481 sentences; 3,308 longer than 15 tokens dropped; "
+                                     "substitute: SNLI dev as the pool")

@@ -174,7 +174,7 @@ def train_or_reuse(plan: RunPlan, method, batcher) -> dict:
             timing["training_reused_from"] = twin
             log(plan, f"trains exactly like {twin} (same training key): reusing its final checkpoint")
         timing |= train(method, batcher, plan.config, plan.dir, report=functools.partial(log, plan))
-        log(plan, f"training throughput: {timing['train_sentences_per_sec']} sentences/s")
+        log(plan, f"training throughput: {timing['train_sentences_per_sec']} examples/s")
     return timing
 
 
