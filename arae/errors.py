@@ -17,6 +17,11 @@ class DataError(SuiteError):
         super().__init__(f"{where}: {message}")
 
 
+def download_hint(dataset: str, data_dir: str | Path) -> str:
+    """How to fetch a missing dataset, in the same words for every dataset."""
+    return f"fetch it with: python run_all.py --download {dataset} --data-dir {data_dir}"
+
+
 class ConfigError(SuiteError):
     """A bad override, unknown name, or a checkpoint that does not match the run's config."""
 

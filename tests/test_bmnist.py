@@ -159,3 +159,10 @@ def test_a_row_with_its_own_metrics_computes_only_those(fixture_data, tmp_path):
                                                data_dir=fixture_data)}
     assert [m.key for m in plans["real"].metrics] == list(CLASSIFIER_METRICS)
     assert {"recon_nll", "pixel_error"} <= {m.key for m in plans["arae"].metrics}
+
+
+def test_missing_mnist_says_how_to_download_it_as_every_dataset_does(tmp_path):
+    from arae.errors import DataError
+    (tmp_path / "mnist").mkdir()
+    with pytest.raises(DataError, match=f"fetch it with: python run_all.py --download mnist --data-dir {tmp_path}$"):
+        build_corpus("mnist", tmp_path)

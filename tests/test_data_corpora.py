@@ -123,12 +123,12 @@ def test_real_reference_file_without_trailing_newline(shared):
 
 def test_missing_yelp_files_say_how_to_download_them(tmp_path):
     from arae.errors import DataError
-    with pytest.raises(DataError, match=r"sentiment.test.0: file not found \(fetch it with: python run_all.py "
+    with pytest.raises(DataError, match=r"sentiment.test.0: file not found; fetch it with: python run_all.py "
                                         r"--download yelp_shen --data-dir"):
         build_corpus("yelp", tmp_path, maxlen=25)
     (tmp_path / "yelp").mkdir()
     for k in range(2):
         (tmp_path / "yelp" / f"sentiment.test.{k}").write_text("a b .\n")
-    with pytest.raises(DataError, match=r"yelp-references/sentiment.test.0: file not found \(fetch it with: "
+    with pytest.raises(DataError, match=r"yelp-references/sentiment.test.0: file not found; fetch it with: "
                                         r"python run_all.py --download yelp_references"):
         build_corpus("yelp", tmp_path, maxlen=25)

@@ -9,7 +9,7 @@ from typing import Any, Callable, ClassVar, Iterator
 
 from arae.data.readers import (NLIPair, locate_snli, read_given_lines, read_sentences, read_snli,
                                snli_lm_sentences)
-from arae.errors import ConfigError, DataError
+from arae.errors import ConfigError, DataError, download_hint
 from arae.registry import Registry
 
 Sentences = list[list[str]]
@@ -243,8 +243,7 @@ def build_yelp(data_dir: Path, *, maxlen: int, lowercase: bool = True, max_train
     test_files = [refs_dir / f"sentiment.test.{k}" for k in range(2)]
     for path, dataset in [*((f, "yelp_shen") for f in train_files), *((f, "yelp_references") for f in test_files)]:
         if not path.is_file():
-            raise DataError(path, f"file not found (fetch it with: python run_all.py --download {dataset} "
-                                  f"--data-dir {data_dir})")
+            raise DataError(path, f"file not found; {download_hint(dataset, data_dir)}")
     whole = [read_sentences(f, lowercase) for f in train_files]
     train = [_evenly_spaced(sentences, max_train_per_style) for sentences in whole]
     test = [read_sentences(f, lowercase) for f in test_files]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from arae.data.corpora import CORPORA, ImageCorpus
-from arae.errors import DataError
+from arae.errors import DataError, download_hint
 
 PIXELS = 28 * 28
 _MAGIC = {"images": 2051, "labels": 2049}
@@ -73,11 +73,11 @@ def build_mnist(data_dir: Path) -> ImageCorpus:
         substitute = (f"MNIST training images 10,001-60,000 not found in {folder}; trained on the first "
                       f"{len(x):,} training images ({first10k.name}, grouped by digit)")
     else:
-        raise DataError(folder, f"no MNIST training images: expected {full.name} (all 60,000) or {first10k.name} "
-                                f"(run with --download mnist)")
+        raise DataError(folder, f"no MNIST training images: expected {full.name} (all 60,000) or {first10k.name}; "
+                                f"{download_hint('mnist', folder.parent)}")
     for path in test_files:
         if not path.exists():
-            raise DataError(path, "MNIST test file not found (run with --download mnist)")
+            raise DataError(path, f"MNIST test file not found; {download_hint('mnist', folder.parent)}")
     test = _labelled(read_idx(test_files[0], "images"), read_idx(test_files[1], "labels"), test_files)
     description = {
         "name": "mnist", "files": {"train": [str(p) for p in dict.fromkeys(train_files)],

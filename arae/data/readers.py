@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from arae.errors import ConfigError, DataError
+from arae.errors import ConfigError, DataError, download_hint
 
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 NO_GOLD_LABEL = "-"  # SNLI pairs whose annotators did not agree
@@ -171,8 +171,7 @@ def read_snli(data_dir: str | Path, split: str, lowercase: bool = True, *,
         looked += [str(p) for folder in (data_dir, data_dir / "snli")
                    for p in _senteval_files(folder, split)]
         raise DataError(data_dir, f"SNLI {split} split not found; looked for {', '.join(looked)}. "
-                                  f"Download it with `python run_all.py --download snli --data-dir {data_dir}` "
-                                  f"or put the files there")
+                                  f"{download_hint('snli', data_dir)}, or put the files there")
     if len(files) == 1:
         return _read_snli_jsonl(files[0], lowercase, include_no_gold)
     return _read_snli_senteval(files, lowercase)
