@@ -9,12 +9,12 @@ import signal
 import sys
 import time
 from pathlib import Path
-from statistics import fmean
 
 import torch
 
 from arae.benchmark import BENCHMARKS, BenchmarkSpec
 from arae.errors import ConfigError, SuiteError
+from arae.eta import Eta, load_recorded, run_key
 from arae.io import atomic_write_json, read_json
 
 PRESETS = ("smoke", "small", "paper")
@@ -162,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     from arae.data.sources import download_datasets
     from arae.metrics.ngram_lm import find_lmplz
     from arae.runner import load_corpus, plan_runs, resolve_device, with_given_rows, with_metrics
+    from arae.tasks.base import read_status
 
     if args.list:
         if args.readme:
@@ -223,15 +224,15 @@ def run(args: argparse.Namespace) -> int:
 
     outcomes, began = {}, time.perf_counter()
     if args.launcher == "inline":
-        ran_seconds = []  # wall time of the runs that ran in this command (not skipped): the pace of the ETA
+        eta, keys = Eta(load_recorded()), [run_key(p.spec.name, p.row.name, args.preset) for p in plans]
+        to_run = [args.force or read_status(p.dir) != "done" for p in plans]
         for i, plan in enumerate(plans, 1):
-            pace = (f", about {fmean(ran_seconds) * (len(plans) - i + 1) / 60:.0f} min left at the pace so far"
-                    if ran_seconds else "")
-            print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}{pace}", file=sys.stderr, flush=True)
+            left = eta.line([k for k, runs in zip(keys[i - 1:], to_run[i - 1:]) if runs])
+            print(f"[{i}/{len(plans)}] {plan.name} ({args.preset}) -> {plan.dir}{left}", file=sys.stderr, flush=True)
             started = time.perf_counter()
             outcomes[plan.name] = _execute(plan, data_dir, device, args.force)
             if outcomes[plan.name] == "done":
-                ran_seconds.append(time.perf_counter() - started)
+                eta.finished(keys[i - 1], time.perf_counter() - started)
     else:
         from arae.launch import collect_command, submit_runs
         outcomes = submit_runs(plans, args, data_dir, collect_command(args))

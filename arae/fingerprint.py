@@ -4,7 +4,7 @@ that computed it changed, without anyone having to remember to bump a version.
 
 Counted: every `*.py` file under `arae/`, `baselines/` and `benchmarks/` (tasks, models, training, data,
 metrics, benchmark specs and presets), except the modules in NOT_COUNTED, which only parse the command line,
-launch jobs, record the environment or read finished records. `reports/`, `tests/`, `scripts/` and
+launch jobs, estimate the time left, record the environment or read finished records. `reports/`, `tests/`, `scripts/` and
 `run_all.py` are not counted. A new file in a counted folder counts from the moment it exists.
 
 Each file is hashed as its syntax tree without docstrings, so comments, docstrings and formatting do not
@@ -19,7 +19,7 @@ from pathlib import Path
 
 COUNTED_FOLDERS = ("arae", "baselines", "benchmarks")
 NOT_COUNTED = ("arae/__main__.py", "arae/cli.py", "arae/launch.py", "arae/envinfo.py", "arae/results.py",
-               "arae/score.py")
+               "arae/score.py", "arae/eta.py")
 ROOT = Path(__file__).resolve().parents[1]  # the folder holding arae/, baselines/ and benchmarks/
 
 

@@ -156,7 +156,8 @@ def test_list_names_each_benchmark(capsys):
     assert main(["--list"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in listed] == ["bmnist", "interpolation_smoothness", "perf", "snli_generation",
-                                                            "snli_semisup", "word_swap_robustness", "yelp_transfer"]
+                                                            "snli_semisup", "vector_arithmetic", "word_swap_robustness",
+                                                            "yelp_transfer"]
 
 
 @pytest.mark.slow
