@@ -145,6 +145,15 @@ def benchmark_table() -> str:
     return "\n".join(lines)
 
 
+def metric_names_of(plans, spec: BenchmarkSpec) -> dict[str, str]:
+    """Every metric a benchmark's runs compute (a row may compute only its own subset), key -> recorded name."""
+    names: dict[str, str] = {}
+    for plan in plans:
+        if plan.spec is spec:
+            names |= plan.metric_names
+    return names
+
+
 def _grouped(names) -> list[str]:
     """Metric names with their @ params gathered: `swap_nll@{0,1,2}` for swap_nll@0, swap_nll@1, swap_nll@2."""
     params: dict[str, list[str]] = {}
@@ -217,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         first = next(p for p in plans if p.spec is spec)
         data = load_corpus(first.config, data_dir)[0].description
         atomic_write_json(args.out / spec.name / "benchmark.json",
-                          {**spec.record(args.preset, first.metric_names, data), "command": args.command})
+                          {**spec.record(args.preset, metric_names_of(plans, spec), data), "command": args.command})
         if data.get("substitute") and data["substitute"] not in substitutes:
             substitutes.add(data["substitute"])
             print(f"data: {data['substitute']}. Results say so; see README, section Data.", file=sys.stderr)
