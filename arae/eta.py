@@ -31,9 +31,9 @@ class Eta:
         self.ran.append((key, seconds))
 
     def minutes_left(self, keys: list[str]) -> float | None:
-        """Minutes for the runs `keys` still to run; None when nothing is known about any of them."""
-        paired = [(self.recorded[k], s) for k, s in self.ran if k in self.recorded]
-        scale = sum(s for _, s in paired) / sum(r for r, _ in paired) if paired and sum(r for r, _ in paired) else 1.0
+        """Minutes for the runs `keys` still to run; None while one of them has no recorded time and none ran."""
+        recorded_of_ran = sum(self.recorded[k] for k, _ in self.ran if k in self.recorded)
+        scale = sum(s for k, s in self.ran if k in self.recorded) / recorded_of_ran if recorded_of_ran else 1.0
         pace = fmean(s for _, s in self.ran) if self.ran else None
         known = [self.recorded[k] * scale for k in keys if k in self.recorded]
         unknown = len(keys) - len(known)

@@ -25,7 +25,6 @@ FLAVOUR = f"{PIPELINE}-{PIPELINE_VERSION}"   # recorded in the metric names: vec
 # Explosion's evaluation of en_core_web_sm 3.8.0 (its meta.json in explosion/spacy-models): the republished
 # package must carry the same numbers
 OFFICIAL_ACCURACY = {"tag_acc": 0.972937262, "dep_uas": 0.9176955214, "dep_las": 0.8991533598}
-KINDS = ("VERB", "NOUN", "MOD")     # feature kinds: main verb, subject, subject modifier (VERB_walking, ...)
 
 
 class ParserUnavailable(MetricNotComputable):
